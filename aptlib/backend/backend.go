@@ -1,0 +1,177 @@
+// Package backend chooses and creates the GoMLX backend (SPEC section 6).
+//
+// The backend comes from the --backend flag, else from $GOMLX_BACKEND, else it
+// is chosen automatically: XLA on CUDA, then XLA on CPU, but only when the
+// matching PJRT plugin is already installed, else the pure-Go "go" backend.
+// Nothing here ever downloads a plugin, and nothing panics: a missing backend
+// is an error that says what is missing and how to install it.
+//
+// Names accepted (flag or $GOMLX_BACKEND, case-insensitive):
+//
+//	go        the pure-Go backend (github.com/gomlx/gomlx/backends/simplego)
+//	xla:cpu   XLA with the PJRT CPU plugin
+//	xla:cuda  XLA with the PJRT CUDA plugin (needs an NVIDIA GPU)
+//	xla       XLA with the best installed plugin (CUDA with a GPU, then CPU)
+//	auto, ""  the automatic choice above
+//
+// Plugins are looked for where go-xla looks: the directories of
+// $PJRT_PLUGIN_LIBRARY_PATH when set, else ~/.local/lib/go-xla,
+// /usr/local/lib/go-xla (and their nvidia/ sub-directories), $LD_LIBRARY_PATH
+// and ld.so.conf, for files named pjrt_c_api_<platform>_plugin.so (or
+// pjrt[-_]plugin[-_]<platform>.so); JAX's xla_cuda_plugin.so counts as CUDA.
+//
+// Build with the tag noxla to leave XLA (and cgo) out of the binary; the xla
+// names then fail with an error saying so.
+package backend
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/pkg/errors"
+)
+
+// Backend names, as reported in Choice.Name.
+const (
+	Go      = "go"
+	XLACPU  = "xla:cpu"
+	XLACUDA = "xla:cuda"
+)
+
+// EnvVar is the environment variable read when no flag is given (GoMLX's own).
+const EnvVar = backends.ConfigEnvVar // "GOMLX_BACKEND"
+
+// validNames lists what Choose accepts, for error messages.
+const validNames = `"go", "xla:cpu", "xla:cuda", "xla" (best installed XLA plugin) or "auto"`
+
+// Choice is the backend chosen and why.
+type Choice struct {
+	// Name is "go", "xla:cpu" or "xla:cuda".
+	Name string
+	// Reason is one human line saying why this backend was chosen.
+	Reason string
+	// Plugin is the path of the PJRT plugin file for the xla:* backends, "" for go.
+	Plugin string
+}
+
+// String returns "name (reason)".
+func (c Choice) String() string { return fmt.Sprintf("%s (%s)", c.Name, c.Reason) }
+
+// Choose picks the backend: flag (from --backend) beats $GOMLX_BACKEND, which
+// beats the automatic choice. It only looks for plugin files; it loads nothing.
+func Choose(flag string) (Choice, error) {
+	name, source := flag, "--backend"
+	if strings.TrimSpace(name) == "" {
+		name, source = os.Getenv(EnvVar), "$"+EnvVar
+	}
+	name = strings.ToLower(strings.TrimSpace(name))
+	requested := fmt.Sprintf("requested by %s=%s", source, name)
+
+	switch name {
+	case "", "auto":
+		return automatic(), nil
+	case Go:
+		return Choice{Name: Go, Reason: requested}, nil
+	case "xla", XLACPU, XLACUDA:
+		return chooseXLA(name, source, requested)
+	}
+	return Choice{}, errors.Errorf("unknown backend %q (from %s): valid names are %s", name, source, validNames)
+}
+
+// chooseXLA handles an explicit request for XLA ("xla", "xla:cpu" or "xla:cuda").
+func chooseXLA(name, source, requested string) (Choice, error) {
+	if !xlaLinked {
+		return Choice{}, errors.Errorf("backend %q (%s): this binary was built with the noxla tag, without XLA; "+
+			"rebuild without it or use --backend go", name, source)
+	}
+	if name == "xla" {
+		if p, ok := findPlugin("cuda"); ok && hasNvidiaGPU() {
+			return Choice{Name: XLACUDA, Reason: requested + ", CUDA plugin found at " + p, Plugin: p}, nil
+		}
+		if p, ok := findPlugin("cpu"); ok {
+			return Choice{Name: XLACPU, Reason: requested + ", CPU plugin found at " + p, Plugin: p}, nil
+		}
+		return Choice{}, missingPlugin(name, source)
+	}
+	platform := strings.TrimPrefix(name, "xla:")
+	p, ok := findPlugin(platform)
+	if !ok {
+		return Choice{}, missingPlugin(name, source)
+	}
+	if platform == "cuda" && !hasNvidiaGPU() {
+		return Choice{}, errors.Errorf("backend %q (%s): the PJRT CUDA plugin is installed (%s) but no NVIDIA GPU was found "+
+			"(no /dev/nvidia*, nvidia-smi fails); use --backend go or xla:cpu", name, source, p)
+	}
+	return Choice{Name: name, Reason: requested + ", plugin found at " + p, Plugin: p}, nil
+}
+
+// automatic applies SPEC section 6: XLA CUDA, then XLA CPU, when installed; else go.
+func automatic() Choice {
+	if !xlaLinked {
+		return Choice{Name: Go, Reason: "automatic: built without XLA (noxla tag), using the pure-Go backend"}
+	}
+	cuda, hasCUDA := findPlugin("cuda")
+	if hasCUDA && hasNvidiaGPU() {
+		return Choice{Name: XLACUDA, Reason: "automatic: PJRT CUDA plugin found at " + cuda + " and an NVIDIA GPU is present", Plugin: cuda}
+	}
+	note := ""
+	if hasCUDA {
+		note = " (CUDA plugin " + cuda + " skipped: no NVIDIA GPU)"
+	}
+	if cpu, ok := findPlugin("cpu"); ok {
+		return Choice{Name: XLACPU, Reason: "automatic: PJRT CPU plugin found at " + cpu + note, Plugin: cpu}
+	}
+	if hasCUDA {
+		return Choice{Name: Go, Reason: "automatic: no usable PJRT plugin" + note + ", using the pure-Go backend"}
+	}
+	return Choice{Name: Go, Reason: "automatic: no PJRT plugin found for XLA (searched " + searchPathsString() +
+		"), using the pure-Go backend"}
+}
+
+// missingPlugin is the error for an explicitly requested XLA backend whose plugin is not installed.
+func missingPlugin(name, source string) error {
+	return errors.Errorf("backend %q (%s): the PJRT plugin is missing: no pjrt_c_api_<cpu|cuda>_plugin.so found (searched %s). "+
+		"Nothing is downloaded automatically: install it with `go run github.com/gomlx/go-xla/cmd/pjrt_installer@latest -autoinstall` "+
+		"(needs network; installs into ~/.local/lib/go-xla), or set PJRT_PLUGIN_LIBRARY_PATH to a directory holding the plugin "+
+		"(JAX's xla_cuda_plugin.so is accepted for CUDA), or use --backend go",
+		name, source, searchPathsString())
+}
+
+// New chooses the backend (see Choose) and creates it. It never downloads a
+// plugin and never panics: a failure, even a panic inside GoMLX, is returned
+// as an error naming the backend.
+func New(flag string) (b backends.Backend, c Choice, err error) {
+	c, err = Choose(flag)
+	if err != nil {
+		return nil, c, err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			b, err = nil, errors.Errorf("creating backend %s: panic: %v", c.Name, r)
+		}
+	}()
+	switch c.Name {
+	case Go:
+		b, err = NewGo()
+	default:
+		b, err = newXLA(c)
+	}
+	if err != nil {
+		return nil, c, errors.WithMessagef(err, "creating backend %s (%s)", c.Name, c.Reason)
+	}
+	return b, c, nil
+}
+
+// GoConfig is the configuration the pure-Go backend is created with. In GoMLX
+// v0.26.0 its default runs independent ops in parallel on a worker pool that the
+// ops' own inner parallelism (DotGeneral) also waits on, and a training step of
+// the encoder deadlocks there (seen here: every worker blocked in
+// workersPool.WaitToStart). "ops_sequential" runs the ops one after another,
+// each still parallel inside, which on this project's shapes loses nothing.
+const GoConfig = "ops_sequential"
+
+// NewGo creates the pure-Go backend with GoConfig. Tests use it directly.
+func NewGo() (backends.Backend, error) { return simplego.New(GoConfig) }

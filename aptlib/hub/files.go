@@ -1,0 +1,164 @@
+package hub
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// File names of a model directory (SPEC section 4).
+const (
+	configFile          = "config.json"
+	weightsFile         = "model.safetensors"
+	weightsIndexFile    = "model.safetensors.index.json"
+	vocabFile           = "vocab.txt"
+	tokenizerFile       = "tokenizer.json"
+	tokenizerConfigFile = "tokenizer_config.json"
+)
+
+// otherWeights are weight formats this project cannot read; their presence
+// without safetensors gets a conversion hint.
+var otherWeights = []string{"pytorch_model.bin", "pytorch_model.bin.index.json", "tf_model.h5", "flax_model.msgpack"}
+
+// plan is what to fetch from a repo: small files first, then the weights
+// (a single file, or the shards named by the index, which is a small file).
+type plan struct {
+	small   []string // config.json, vocabulary, tokenizer_config.json, the index
+	weights []string // model.safetensors, or nil when sharded until the index is read
+	sharded bool
+}
+
+// planFiles decides which of the repo's files to fetch.
+func planFiles(repoID string, has map[string]int64) (*plan, error) {
+	p := &plan{}
+	if _, ok := has[configFile]; !ok {
+		return nil, fmt.Errorf("model %q has no %s: not a transformers model repo", repoID, configFile)
+	}
+	p.small = append(p.small, configFile)
+	for _, f := range []string{vocabFile, tokenizerFile, tokenizerConfigFile} {
+		if _, ok := has[f]; ok {
+			p.small = append(p.small, f)
+		}
+	}
+	_, hasVocab := has[vocabFile]
+	_, hasTokenizer := has[tokenizerFile]
+	if !hasVocab && !hasTokenizer {
+		return nil, fmt.Errorf("model %q has no vocabulary (%s or %s)", repoID, vocabFile, tokenizerFile)
+	}
+
+	if _, ok := has[weightsFile]; ok {
+		p.weights = []string{weightsFile}
+		return p, nil
+	}
+	if _, ok := has[weightsIndexFile]; ok {
+		p.small = append(p.small, weightsIndexFile)
+		p.sharded = true
+		return p, nil
+	}
+	var found []string
+	for _, f := range otherWeights {
+		if _, ok := has[f]; ok {
+			found = append(found, f)
+		}
+	}
+	if len(found) > 0 {
+		return nil, fmt.Errorf("model %q has no %s, only %s: safetensors weights are required. "+
+			"Convert them on a machine with Python: `python -c 'import transformers as t; "+
+			"t.AutoModel.from_pretrained(\"%s\").save_pretrained(\"DIR\", safe_serialization=True); "+
+			"t.AutoTokenizer.from_pretrained(\"%s\").save_pretrained(\"DIR\")'` and pass DIR, "+
+			"or look on the Hub for a revision with safetensors (often a refs/pr/N \"Adding safetensors variant\")",
+			repoID, weightsFile, strings.Join(found, ", "), repoID, repoID)
+	}
+	return nil, fmt.Errorf("model %q has no weights (%s or %s)", repoID, weightsFile, weightsIndexFile)
+}
+
+// shardsOf reads a model.safetensors.index.json and returns the shard files
+// it names, sorted and without duplicates.
+func shardsOf(indexPath string) ([]string, error) {
+	data, err := os.ReadFile(indexPath)
+	if err != nil {
+		return nil, err
+	}
+	var index struct {
+		WeightMap map[string]string `json:"weight_map"`
+	}
+	if err := json.Unmarshal(data, &index); err != nil {
+		return nil, fmt.Errorf("reading %s: %v", weightsIndexFile, err)
+	}
+	seen := map[string]bool{}
+	var shards []string
+	for _, f := range index.WeightMap {
+		if f == "" || path.IsAbs(f) || strings.Contains(f, "..") || strings.Contains(f, "\\") {
+			return nil, fmt.Errorf("%s names an illegal shard file %q", weightsIndexFile, f)
+		}
+		if !seen[f] {
+			seen[f] = true
+			shards = append(shards, f)
+		}
+	}
+	if len(shards) == 0 {
+		return nil, fmt.Errorf("%s names no shard files (empty weight_map)", weightsIndexFile)
+	}
+	sort.Strings(shards)
+	return shards, nil
+}
+
+// checkModelDir returns nil when dir holds a complete model directory:
+// config.json, the weights (single or all shards) and a vocabulary.
+func checkModelDir(dir string) error {
+	exists := func(f string) bool {
+		fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f)))
+		return err == nil && !fi.IsDir()
+	}
+	if !exists(configFile) {
+		return fmt.Errorf("%s has no %s", dir, configFile)
+	}
+	if !exists(vocabFile) && !exists(tokenizerFile) {
+		return fmt.Errorf("%s has no %s or %s", dir, vocabFile, tokenizerFile)
+	}
+	if exists(weightsFile) {
+		return nil
+	}
+	if !exists(weightsIndexFile) {
+		return fmt.Errorf("%s has no %s or %s", dir, weightsFile, weightsIndexFile)
+	}
+	shards, err := shardsOf(filepath.Join(dir, weightsIndexFile))
+	if err != nil {
+		return err
+	}
+	for _, s := range shards {
+		if !exists(s) {
+			return fmt.Errorf("%s lacks the shard %s", dir, s)
+		}
+	}
+	return nil
+}
+
+// repoCacheDir is go-huggingface's cache folder of a model repo:
+// {cache}/models--{owner}--{name}.
+func repoCacheDir(cacheDir, repoID string) string {
+	return filepath.Join(cacheDir, "models--"+strings.ReplaceAll(repoID, "/", "--"))
+}
+
+// cachedSnapshot returns the complete snapshot directory of repoID at revision
+// in go-huggingface's cache, read from the repo-info file it saved there, or
+// "" when there is none.
+func cachedSnapshot(cacheDir, repoID, revision string) string {
+	repoDir := repoCacheDir(cacheDir, repoID)
+	sha := revision
+	if data, err := os.ReadFile(filepath.Join(repoDir, "info", filepath.FromSlash(revision))); err == nil {
+		var info repoInfo
+		if json.Unmarshal(data, &info) == nil && info.SHA != "" {
+			sha = info.SHA
+		}
+	}
+	dir := filepath.Join(repoDir, "snapshots", sha)
+	if checkModelDir(dir) != nil {
+		return ""
+	}
+	return dir
+}

@@ -1,0 +1,224 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const commit = "0123456789abcdef0123456789abcdef01234567"
+
+// tinyRepo is a fake single-file model repo (the bytes need not be a real model).
+func tinyRepo() *fakeRepo {
+	return &fakeRepo{sha: commit, files: map[string][]byte{
+		"config.json":           []byte(`{"hidden_size": 8}`),
+		"model.safetensors":     bytes.Repeat([]byte{7}, 3000),
+		"vocab.txt":             []byte("[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n"),
+		"tokenizer_config.json": []byte(`{"do_lower_case": true}`),
+		"README.md":             []byte("# tiny"),
+		"pytorch_model.bin":     []byte("not fetched when safetensors exist"),
+	}}
+}
+
+// readFile reads dir/name, failing the test when absent.
+func readFile(t *testing.T, dir, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatalf("model dir lacks %s: %v", name, err)
+	}
+	return string(b)
+}
+
+func TestIsLocalDir(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !IsLocalDir(dir) || IsLocalDir(file) || IsLocalDir(filepath.Join(dir, "nope")) || IsLocalDir("bert-base-uncased") {
+		t.Error("IsLocalDir is wrong")
+	}
+}
+
+func TestDownloadSingleFile(t *testing.T) {
+	repo := tinyRepo()
+	hub := &fakeHub{repos: map[string]*fakeRepo{"org/tiny-bert": repo}}
+	srv := hub.serve(t)
+	cache := t.TempDir()
+	var bar bytes.Buffer
+	dir, err := Download(context.Background(), "org/tiny-bert", Options{CacheDir: cache, Progress: &bar})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(cache, "models--org--tiny-bert", "snapshots", commit); dir != want {
+		t.Errorf("dir = %s, want %s", dir, want)
+	}
+	for _, f := range []string{"config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json"} {
+		if got := readFile(t, dir, f); got != string(repo.files[f]) {
+			t.Errorf("%s: wrong content %q", f, got)
+		}
+	}
+	for _, f := range []string{"README.md", "pytorch_model.bin"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Errorf("%s was fetched, it should not be", f)
+		}
+	}
+	if s := bar.String(); !strings.Contains(s, "100%") || !strings.Contains(s, "3.0 kB / 3.0 kB") {
+		t.Errorf("progress bar = %q, want 100%% of 3.0 kB", s)
+	}
+	t.Logf("requests: %q", hub.log())
+
+	// Again: everything is cached, no progress bar.
+	bar.Reset()
+	if dir2, err := Download(context.Background(), "org/tiny-bert", Options{CacheDir: cache, Progress: &bar}); err != nil || dir2 != dir {
+		t.Errorf("second Download = %s, %v", dir2, err)
+	}
+	if bar.Len() != 0 {
+		t.Errorf("progress bar drawn for cached weights: %q", bar.String())
+	}
+
+	// Offline: the cached copy is served.
+	srv.Close()
+	bar.Reset()
+	if dir3, err := Download(context.Background(), "org/tiny-bert", Options{CacheDir: cache, Progress: &bar}); err != nil || dir3 != dir {
+		t.Errorf("offline Download of a cached model = %s, %v", dir3, err)
+	}
+	if !strings.Contains(bar.String(), "using the cached copy") {
+		t.Errorf("offline, cached: note = %q", bar.String())
+	}
+	t.Setenv("HF_HUB_OFFLINE", "1")
+	if dir4, err := Download(context.Background(), "org/tiny-bert", Options{CacheDir: cache}); err != nil || dir4 != dir {
+		t.Errorf("HF_HUB_OFFLINE Download of a cached model = %s, %v", dir4, err)
+	}
+	if _, err := Download(context.Background(), "org/other", Options{CacheDir: cache}); err == nil ||
+		!strings.Contains(err.Error(), "HF_HUB_OFFLINE") {
+		t.Errorf("HF_HUB_OFFLINE, model not cached: error = %v", err)
+	}
+}
+
+func TestDownloadSharded(t *testing.T) {
+	repo := &fakeRepo{sha: commit, files: map[string][]byte{
+		"config.json": []byte(`{}`),
+		"model.safetensors.index.json": []byte(`{"metadata": {"total_size": 300}, "weight_map": {
+			"a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors",
+			"c": "model-00001-of-00002.safetensors"}}`),
+		"model-00001-of-00002.safetensors": bytes.Repeat([]byte{1}, 100),
+		"model-00002-of-00002.safetensors": bytes.Repeat([]byte{2}, 200),
+		"tokenizer.json":                   []byte(`{"model": {"type": "WordPiece"}}`),
+	}}
+	hub := &fakeHub{repos: map[string]*fakeRepo{"sharded": repo}}
+	hub.serve(t)
+	var bar bytes.Buffer
+	dir, err := Download(context.Background(), "sharded", Options{CacheDir: t.TempDir(), Progress: &bar})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range repo.files {
+		if got := readFile(t, dir, name); got != string(data) {
+			t.Errorf("%s: wrong content", name)
+		}
+	}
+	if !strings.Contains(bar.String(), "100%") || !strings.Contains(bar.String(), "300 B") {
+		t.Errorf("progress bar = %q, want 100%% of 300 B", bar.String())
+	}
+}
+
+func TestDownloadToken(t *testing.T) {
+	repo := tinyRepo()
+	repo.token = "s3cret"
+	hub := &fakeHub{repos: map[string]*fakeRepo{"org/gated": repo}}
+	hub.serve(t)
+
+	_, err := Download(context.Background(), "org/gated", Options{CacheDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "HF_TOKEN") || !strings.Contains(err.Error(), "401") {
+		t.Errorf("no token: error = %v, want one mentioning HF_TOKEN", err)
+	}
+	t.Log(err)
+	if _, err = Download(context.Background(), "org/gated", Options{CacheDir: t.TempDir(), Token: "s3cret"}); err != nil {
+		t.Errorf("Options.Token: %v", err)
+	}
+	t.Setenv("HF_TOKEN", "s3cret")
+	if _, err = Download(context.Background(), "org/gated", Options{CacheDir: t.TempDir()}); err != nil {
+		t.Errorf("$HF_TOKEN: %v", err)
+	}
+}
+
+func TestDownloadErrors(t *testing.T) {
+	ptOnly := &fakeRepo{sha: commit, files: map[string][]byte{
+		"config.json": []byte(`{}`), "vocab.txt": []byte("a\n"), "pytorch_model.bin": []byte("x"),
+	}}
+	noVocab := &fakeRepo{sha: commit, files: map[string][]byte{
+		"config.json": []byte(`{}`), "model.safetensors": []byte("x"),
+	}}
+	hub := &fakeHub{repos: map[string]*fakeRepo{"pt-only": ptOnly, "no-vocab": noVocab, "org/tiny": tinyRepo()}}
+	hub.serve(t)
+	for _, tc := range []struct {
+		repo, revision string
+		want           []string
+	}{
+		{"org/missing", "", []string{`no such model "org/missing"`}},
+		{"org/tiny", "v9", []string{`no revision "v9"`}},
+		{"pt-only", "", []string{"safetensors weights are required", "pytorch_model.bin", "safe_serialization=True"}},
+		{"no-vocab", "", []string{"no vocabulary"}},
+		{"../etc", "", []string{"neither a local model directory nor a HuggingFace model id"}},
+	} {
+		_, err := Download(context.Background(), tc.repo, Options{CacheDir: t.TempDir(), Revision: tc.revision})
+		if err == nil {
+			t.Errorf("%s: no error", tc.repo)
+			continue
+		}
+		t.Logf("%s: %v", tc.repo, err)
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q lacks %q", tc.repo, err, w)
+			}
+		}
+	}
+}
+
+func TestDownloadOffline(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := "http://" + ln.Addr().String()
+	ln.Close()
+	t.Setenv("HF_ENDPOINT", ep)
+	t.Setenv("HF_HUB_OFFLINE", "")
+
+	start := time.Now()
+	_, err = Download(context.Background(), "bert-base-uncased", Options{CacheDir: t.TempDir()})
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("offline failure took %s, want < 5s", d)
+	}
+	if err == nil {
+		t.Fatal("no error offline")
+	}
+	t.Log(err)
+	for _, w := range []string{
+		`cannot reach the HuggingFace Hub (` + ep + `) to fetch "bert-base-uncased": dial tcp`,
+		"connection refused",
+		"(config.json, model.safetensors, vocab.txt) and pass its path instead",
+		"set HF_ENDPOINT to a mirror",
+	} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q", w)
+		}
+	}
+}
+
+func TestDownloadCanceled(t *testing.T) {
+	(&fakeHub{repos: map[string]*fakeRepo{"org/tiny": tinyRepo()}}).serve(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Download(ctx, "org/tiny", Options{CacheDir: t.TempDir()}); err == nil ||
+		!strings.Contains(err.Error(), "context canceled") {
+		t.Errorf("canceled context: error = %v", err)
+	}
+}
