@@ -1,0 +1,114 @@
+// Package bert is a BERT-family encoder written as plain GoMLX graph code, with the
+// numerics of HuggingFace transformers' BertModel (modeling_bert.py), and the loading
+// of HuggingFace model directories (config.json + safetensors) into a GoMLX context.
+//
+// The encoder accepts per-layer hooks: extra key/value slots in front of a layer's
+// attention (prefix tuning, APT) and prompt embeddings in front of the input (prompt
+// tuning). Methods live in other packages; this one only computes the backbone.
+package bert
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Config is the subset of a HuggingFace BertConfig (config.json) the encoder uses.
+// Field names and defaults follow transformers' configuration_bert.py.
+type Config struct {
+	ModelType                 string  `json:"model_type,omitempty"`
+	VocabSize                 int     `json:"vocab_size"`
+	HiddenSize                int     `json:"hidden_size"`
+	NumHiddenLayers           int     `json:"num_hidden_layers"`
+	NumAttentionHeads         int     `json:"num_attention_heads"`
+	IntermediateSize          int     `json:"intermediate_size"`
+	HiddenAct                 string  `json:"hidden_act"`
+	HiddenDropoutProb         float64 `json:"hidden_dropout_prob"`
+	AttentionProbsDropoutProb float64 `json:"attention_probs_dropout_prob"`
+	MaxPositionEmbeddings     int     `json:"max_position_embeddings"`
+	TypeVocabSize             int     `json:"type_vocab_size"`
+	LayerNormEps              float64 `json:"layer_norm_eps"`
+	PadTokenID                int     `json:"pad_token_id"`
+	PositionEmbeddingType     string  `json:"position_embedding_type,omitempty"`
+}
+
+// DefaultConfig returns BertConfig's defaults (bert-base-uncased's shape).
+func DefaultConfig() *Config {
+	return &Config{
+		ModelType: "bert", VocabSize: 30522, HiddenSize: 768, NumHiddenLayers: 12,
+		NumAttentionHeads: 12, IntermediateSize: 3072, HiddenAct: "gelu",
+		HiddenDropoutProb: 0.1, AttentionProbsDropoutProb: 0.1,
+		MaxPositionEmbeddings: 512, TypeVocabSize: 2, LayerNormEps: 1e-12,
+		PositionEmbeddingType: "absolute",
+	}
+}
+
+// LoadConfig reads a HuggingFace config.json. Keys absent from the file take
+// BertConfig's defaults, as transformers does.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("bert: reading config: %w", err)
+	}
+	cfg := DefaultConfig()
+	if err := json.Unmarshal(data, cfg); err != nil {
+		return nil, fmt.Errorf("bert: %s: not a valid config.json: %w", path, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("bert: %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// LoadConfigDir reads DIR/config.json.
+func LoadConfigDir(dir string) (*Config, error) {
+	return LoadConfig(filepath.Join(dir, "config.json"))
+}
+
+// Validate checks the configuration describes an encoder this package can compute.
+func (c *Config) Validate() error {
+	switch c.ModelType {
+	case "", "bert":
+	default:
+		return fmt.Errorf("model_type %q is not supported (only BERT-architecture encoders: model_type \"bert\")", c.ModelType)
+	}
+	if c.PositionEmbeddingType != "" && c.PositionEmbeddingType != "absolute" {
+		return fmt.Errorf("position_embedding_type %q is not supported (only \"absolute\")", c.PositionEmbeddingType)
+	}
+	positive := []struct {
+		name string
+		v    int
+	}{
+		{"vocab_size", c.VocabSize}, {"hidden_size", c.HiddenSize}, {"num_hidden_layers", c.NumHiddenLayers},
+		{"num_attention_heads", c.NumAttentionHeads}, {"intermediate_size", c.IntermediateSize},
+		{"max_position_embeddings", c.MaxPositionEmbeddings}, {"type_vocab_size", c.TypeVocabSize},
+	}
+	for _, p := range positive {
+		if p.v <= 0 {
+			return fmt.Errorf("%s must be positive, got %d", p.name, p.v)
+		}
+	}
+	if c.HiddenSize%c.NumAttentionHeads != 0 {
+		return fmt.Errorf("hidden_size %d is not a multiple of num_attention_heads %d", c.HiddenSize, c.NumAttentionHeads)
+	}
+	if _, err := activation(c.HiddenAct); err != nil {
+		return err
+	}
+	if c.LayerNormEps <= 0 {
+		return fmt.Errorf("layer_norm_eps must be positive, got %g", c.LayerNormEps)
+	}
+	return nil
+}
+
+// HeadSize is d/n, the size of one attention head.
+func (c *Config) HeadSize() int { return c.HiddenSize / c.NumAttentionHeads }
+
+// NumParameters is the analytic parameter count of the backbone (embeddings, layers,
+// pooler), as BertModel's num_parameters() reports it.
+func (c *Config) NumParameters() int {
+	d, f, L := c.HiddenSize, c.IntermediateSize, c.NumHiddenLayers
+	emb := (c.VocabSize+c.MaxPositionEmbeddings+c.TypeVocabSize)*d + 2*d
+	layer := 4*(d*d+d) + 2*d + (d*f + f) + (f*d + d) + 2*d
+	return emb + L*layer + d*d + d
+}

@@ -1,0 +1,256 @@
+package bert
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/layers"
+	"github.com/gomlx/gomlx/pkg/ml/layers/activations"
+)
+
+// Inputs of the encoder: int32 tensors of shape [B, T].
+type Inputs struct {
+	IDs     *Node // token ids
+	TypeIDs *Node // token type (segment) ids; nil means all 0
+	Mask    *Node // 1 for real tokens, 0 for padding; nil means no padding
+}
+
+// Hooks let a parameter-efficient method change the computation without a copy of
+// the encoder. A nil hook, or a hook returning nil, costs nothing.
+type Hooks struct {
+	// Prefix is called for each layer i (0-based) with prev, that layer's input
+	// [B, T, d] (the embedding output for i = 0), and the padding mask [B, T]
+	// (bool). It returns key and value slots [B, p_i, d] that are split into
+	// heads and put in front of the layer's projected keys and values (they do
+	// not pass through W_k / W_v), or nil, nil for p_i = 0. Every query attends
+	// to every slot.
+	Prefix func(layer int, prev, mask *Node) (key, value *Node)
+
+	// Prompt, for prompt tuning, returns p embeddings [B, p, d] put in front of
+	// the embedding output (after its LayerNorm). They take part in every layer
+	// and are dropped from Output.Sequence; the pooler still reads the [CLS] token.
+	Prompt func(embeddings *Node) *Node
+}
+
+// Output of the encoder.
+type Output struct {
+	Sequence *Node   // [B, T, d]: the last layer's output for the real input positions
+	Hidden   []*Node // L+1 entries [B, T', d]: embedding output, then each layer's output (T' includes prompt slots)
+	Mask     *Node   // [B, T] bool padding mask
+
+	ctx    *context.Context
+	cfg    *Config
+	pooled *Node
+}
+
+// Pooled is BertPooler's output [B, d]: dense + tanh on the [CLS] token. It is
+// built on first use: in GoMLX v0.26.0 the pure-Go backend fails at run time
+// ("index out of range") when a graph holds variables that no output uses, so
+// token-level heads must not build the pooler at all.
+func (o *Output) Pooled() *Node {
+	if o.pooled == nil {
+		o.pooled = Tanh(linear(o.ctx, "pooler.dense", FirstToken(o.Sequence)))
+	}
+	return o.pooled
+}
+
+// Forward computes BertModel's forward pass, as in transformers' modeling_bert.py,
+// reading the backbone's variables from ctx (see LoadWeights). Dropout follows
+// the config and applies only when ctx is in training mode for the graph.
+func Forward(ctx *context.Context, c *Config, in Inputs, hooks *Hooks) *Output {
+	if hooks == nil {
+		hooks = &Hooks{}
+	}
+	g := in.IDs.Graph()
+	batch, seqLen := in.IDs.Shape().Dimensions[0], in.IDs.Shape().Dimensions[1]
+	if seqLen > c.MaxPositionEmbeddings {
+		panic(fmt.Errorf("bert: sequence length %d exceeds max_position_embeddings %d", seqLen, c.MaxPositionEmbeddings))
+	}
+	typeIDs := in.TypeIDs
+	if typeIDs == nil {
+		typeIDs = Zeros(g, in.IDs.Shape())
+	}
+	var mask *Node
+	if in.Mask == nil {
+		mask = trues(g, batch, seqLen)
+	} else {
+		mask = NotEqual(in.Mask, ZerosLike(in.Mask))
+	}
+
+	x := embeddings(ctx, c, in.IDs, typeIDs)
+	numPrompt := 0
+	attnMask := mask
+	if hooks.Prompt != nil {
+		if prompt := hooks.Prompt(x); prompt != nil {
+			numPrompt = prompt.Shape().Dimensions[1]
+			x = Concatenate([]*Node{prompt, x}, 1)
+			attnMask = Concatenate([]*Node{trues(g, batch, numPrompt), mask}, 1)
+		}
+	}
+	out := &Output{Mask: mask, Hidden: []*Node{x}, ctx: ctx, cfg: c}
+	for i := range c.NumHiddenLayers {
+		var pk, pv *Node
+		if hooks.Prefix != nil {
+			pk, pv = hooks.Prefix(i, x, attnMask)
+		}
+		x = layer(ctx, c, i, x, attnMask, pk, pv)
+		out.Hidden = append(out.Hidden, x)
+	}
+	if numPrompt > 0 {
+		// DynamicSlice, not Slice: Slice's gradient is Pad, which the pure-Go backend lacks.
+		zero := ScalarZero(g, dtypes.Int32)
+		x = DynamicSlice(x, []*Node{zero, Scalar(g, dtypes.Int32, numPrompt), zero}, []int{batch, seqLen, c.HiddenSize})
+	}
+	out.Sequence = x
+	return out
+}
+
+// FirstToken returns x[:, 0, :] of x [B, T, d] as a masked sum, whose gradient
+// the pure-Go backend can compute (Slice's gradient, Pad, is not implemented there).
+func FirstToken(x *Node) *Node {
+	g := x.Graph()
+	seqLen := x.Shape().Dimensions[1]
+	first := Equal(Iota(g, shapes.Make(dtypes.Int32, 1, seqLen, 1), 1), ScalarZero(g, dtypes.Int32))
+	return ReduceSum(Mul(x, ConvertDType(first, x.DType())), 1)
+}
+
+// trues is a bool tensor of the given dimensions, all true.
+func trues(g *Graph, dims ...int) *Node { return BroadcastPrefix(Const(g, true), dims...) }
+
+// embeddings is BertEmbeddings: word + absolute position + token type, LayerNorm, dropout.
+func embeddings(ctx *context.Context, c *Config, ids, typeIDs *Node) *Node {
+	g := ids.Graph()
+	seqLen := ids.Shape().Dimensions[1]
+	words := Gather(param(ctx, g, "embeddings.word_embeddings.weight"), InsertAxes(ids, -1))
+	types := Gather(param(ctx, g, "embeddings.token_type_embeddings.weight"), InsertAxes(typeIDs, -1))
+	// Gather rather than Slice: Slice's gradient (needed for FT) is Pad, which the
+	// pure-Go backend of GoMLX v0.26.0 does not implement.
+	positions := Gather(param(ctx, g, "embeddings.position_embeddings.weight"), Iota(g, shapes.Make(dtypes.Int32, seqLen, 1), 0))
+	x := Add(Add(words, types), InsertAxes(positions, 0))
+	x = layerNorm(ctx, c, "embeddings.LayerNorm", x)
+	return dropout(ctx, x, c.HiddenDropoutProb)
+}
+
+// layer is one BertLayer: self-attention (with optional prefix slots), residual and
+// LayerNorm, then the feed-forward block, residual and LayerNorm.
+func layer(ctx *context.Context, c *Config, i int, x, mask, prefixKey, prefixValue *Node) *Node {
+	p := fmt.Sprintf("encoder.layer.%d.", i)
+	attn := selfAttention(ctx, c, p+"attention.self", x, mask, prefixKey, prefixValue)
+	attn = dropout(ctx, linear(ctx, p+"attention.output.dense", attn), c.HiddenDropoutProb)
+	x = layerNorm(ctx, c, p+"attention.output.LayerNorm", Add(attn, x))
+	h := activate(c.HiddenAct, linear(ctx, p+"intermediate.dense", x))
+	h = dropout(ctx, linear(ctx, p+"output.dense", h), c.HiddenDropoutProb)
+	return layerNorm(ctx, c, p+"output.LayerNorm", Add(h, x))
+}
+
+// selfAttention is BertSelfAttention with P-Tuning v2's prefix: keys and values are
+// [prefix ; X W + b] per head; the scores are scaled by 1/sqrt(d/n) once, padded
+// keys get the most negative float32 added (as HF's extended attention mask does),
+// softmax, attention-probability dropout, weighted sum of values.
+func selfAttention(ctx *context.Context, c *Config, name string, x, mask, prefixKey, prefixValue *Node) *Node {
+	g := x.Graph()
+	dims := x.Shape().Dimensions
+	batch, seqLen := dims[0], dims[1]
+	n, hd := c.NumAttentionHeads, c.HeadSize()
+	heads := func(t *Node) *Node { return Reshape(t, batch, t.Shape().Dimensions[1], n, hd) }
+	q := heads(linear(ctx, name+".query", x))
+	k := heads(linear(ctx, name+".key", x))
+	v := heads(linear(ctx, name+".value", x))
+	keyMask := mask
+	if prefixKey != nil {
+		p := prefixKey.Shape().Dimensions[1]
+		k = Concatenate([]*Node{heads(prefixKey), k}, 1)
+		v = Concatenate([]*Node{heads(prefixValue), v}, 1)
+		keyMask = Concatenate([]*Node{trues(g, batch, p), mask}, 1)
+	}
+	scores := Einsum("bqnh,bknh->bnqk", q, k)
+	scores = MulScalar(scores, scoreScale(hd))
+	// HF: extended_attention_mask = (1 - mask) * torch.finfo(float32).min, added to the scores.
+	numKeys := keyMask.Shape().Dimensions[1]
+	bias := Where(keyMask, Zeros(g, shapes.Make(scores.DType(), batch, numKeys)),
+		BroadcastPrefix(Scalar(g, scores.DType(), -math.MaxFloat32), batch, numKeys))
+	scores = Add(scores, Reshape(bias, batch, 1, 1, numKeys))
+	probs := Softmax(scores, -1)
+	probs = dropout(ctx, probs, c.AttentionProbsDropoutProb)
+	out := Einsum("bnqk,bknh->bqnh", probs, v)
+	return Reshape(out, batch, seqLen, n*hd)
+}
+
+// scoreScale is BertSelfAttention's 1/sqrt(attention_head_size). A variable only so
+// the golden test can show that a wrong scale is caught.
+var scoreScale = func(headSize int) float64 { return 1 / math.Sqrt(float64(headSize)) }
+
+// linear is torch.nn.Linear with the PyTorch [out, in] weight layout: x W^T + b.
+func linear(ctx *context.Context, name string, x *Node) *Node {
+	g := x.Graph()
+	w := param(ctx, g, name+".weight")
+	b := param(ctx, g, name+".bias")
+	rank := x.Rank()
+	y := DotGeneral(x, []int{rank - 1}, nil, w, []int{1}, nil)
+	return Add(y, ExpandLeftToRank(b, rank))
+}
+
+// layerNorm is torch.nn.LayerNorm over the last axis with the config's epsilon
+// (biased variance, as PyTorch computes it).
+func layerNorm(ctx *context.Context, c *Config, name string, x *Node) *Node {
+	g := x.Graph()
+	mean := ReduceAndKeep(x, ReduceMean, -1)
+	centered := Sub(x, mean)
+	variance := ReduceAndKeep(Square(centered), ReduceMean, -1)
+	// Div by Sqrt rather than Mul by Rsqrt: GoMLX v0.26.0 defines no gradient for Rsqrt.
+	normed := Div(centered, Sqrt(AddScalar(variance, c.LayerNormEps)))
+	rank := x.Rank()
+	return Add(Mul(normed, ExpandLeftToRank(param(ctx, g, name+".weight"), rank)),
+		ExpandLeftToRank(param(ctx, g, name+".bias"), rank))
+}
+
+// activation maps config.json's hidden_act to a function, after transformers'
+// activations.py ACT2FN: "gelu" is the exact erf form; "gelu_new",
+// "gelu_pytorch_tanh" and "gelu_fast" the tanh approximation.
+func activation(name string) (func(*Node) *Node, error) {
+	switch name {
+	case "gelu":
+		return activations.Gelu, nil
+	case "gelu_new", "gelu_pytorch_tanh", "gelu_fast":
+		return activations.GeluApproximate, nil
+	case "relu":
+		return activations.Relu, nil
+	case "silu", "swish":
+		return activations.Swish, nil
+	case "tanh":
+		return Tanh, nil
+	}
+	return nil, fmt.Errorf("hidden_act %q is not supported (gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, silu, tanh)", name)
+}
+
+func activate(name string, x *Node) *Node {
+	fn, err := activation(name)
+	if err != nil {
+		panic(err)
+	}
+	return fn(x)
+}
+
+func dropout(ctx *context.Context, x *Node, rate float64) *Node {
+	if rate <= 0 || !ctx.IsTraining(x.Graph()) || !context.GetParamOr(ctx, ParamBackboneDropout, true) {
+		return x
+	}
+	return layers.DropoutStatic(ctx, x, rate)
+}
+
+// ParamBackboneDropout is the context parameter (bool, default true) that turns the
+// backbone's own dropout on in training, as P-Tuning v2 trains with model.train().
+const ParamBackboneDropout = "backbone_dropout"
+
+// param returns the graph node of the backbone tensor with the canonical name.
+func param(ctx *context.Context, g *Graph, name string) *Node {
+	v := Variable(ctx, name)
+	if v == nil {
+		panic(fmt.Errorf("bert: variable for tensor %q is not loaded (call LoadWeights or InitRandom first)", name))
+	}
+	return v.ValueGraph(g)
+}
