@@ -101,9 +101,13 @@ func Forward(ctx *context.Context, c *Config, in Inputs, hooks *Hooks) *Output {
 		out.Hidden = append(out.Hidden, x)
 	}
 	if numPrompt > 0 {
-		// DynamicSlice, not Slice: Slice's gradient is Pad, which the pure-Go backend lacks.
-		zero := ScalarZero(g, dtypes.Int32)
-		x = DynamicSlice(x, []*Node{zero, Scalar(g, dtypes.Int32, numPrompt), zero}, []int{batch, seqLen, c.HiddenSize})
+		// Drop the prompt positions with a one-hot selection product: the pure-Go
+		// backend implements neither Pad (Slice's gradient) nor DynamicSlice.
+		total := numPrompt + seqLen
+		rows := Iota(g, shapes.Make(dtypes.Int32, seqLen, total), 0)
+		cols := Iota(g, shapes.Make(dtypes.Int32, seqLen, total), 1)
+		sel := ConvertDType(Equal(AddScalar(rows, numPrompt), cols), x.DType()) // [T, P+T]
+		x = TransposeAllAxes(DotFast(x, []int{1}, nil, sel, []int{1}, nil), 0, 2, 1)
 	}
 	out.Sequence = x
 	return out
@@ -167,7 +171,7 @@ func selfAttention(ctx *context.Context, c *Config, name string, x, mask, prefix
 		v = Concatenate([]*Node{heads(prefixValue), v}, 1)
 		keyMask = Concatenate([]*Node{trues(g, batch, p), mask}, 1)
 	}
-	scores := Einsum("bqnh,bknh->bnqk", q, k)
+	scores := DotFast(q, []int{3}, []int{0, 2}, k, []int{3}, []int{0, 2}) // [B, n, T, K]
 	scores = MulScalar(scores, scoreScale(hd))
 	// HF: extended_attention_mask = (1 - mask) * torch.finfo(float32).min, added to the scores.
 	numKeys := keyMask.Shape().Dimensions[1]
@@ -176,8 +180,8 @@ func selfAttention(ctx *context.Context, c *Config, name string, x, mask, prefix
 	scores = Add(scores, Reshape(bias, batch, 1, 1, numKeys))
 	probs := Softmax(scores, -1)
 	probs = dropout(ctx, probs, c.AttentionProbsDropoutProb)
-	out := Einsum("bnqk,bknh->bqnh", probs, v)
-	return Reshape(out, batch, seqLen, n*hd)
+	out := DotFast(probs, []int{3}, []int{0, 1}, v, []int{1}, []int{0, 2}) // [B, n, T, h]
+	return Reshape(TransposeAllAxes(out, 0, 2, 1, 3), batch, seqLen, n*hd)
 }
 
 // scoreScale is BertSelfAttention's 1/sqrt(attention_head_size). A variable only so
@@ -190,7 +194,7 @@ func linear(ctx *context.Context, name string, x *Node) *Node {
 	w := param(ctx, g, name+".weight")
 	b := param(ctx, g, name+".bias")
 	rank := x.Rank()
-	y := DotGeneral(x, []int{rank - 1}, nil, w, []int{1}, nil)
+	y := DotFast(x, []int{rank - 1}, nil, w, []int{1}, nil)
 	return Add(y, ExpandLeftToRank(b, rank))
 }
 
