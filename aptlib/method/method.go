@@ -1,0 +1,182 @@
+// Package method holds every parameter-efficient method of the workbench as one
+// mechanism: a set of per-layer prefixes (key and value slots in front of each
+// layer's attention, P-Tuning v2), optionally weighted by APT's token-level gate
+// alpha_i and layer-level scale lambda_i, or prompt embeddings in front of the
+// input (prompt tuning), or nothing at all with the backbone trainable (full
+// fine-tuning). The math follows ../shared/SPEC.md section 2 and Zhang et al.,
+// "Towards Adaptive Prefix Tuning for Parameter-Efficient Language Model
+// Fine-tuning" (ACL 2023), eq. 3-5.
+package method
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Kind names a method, with the strings of the adapter file's "method" metadata.
+type Kind string
+
+const (
+	FT             Kind = "ft"                // full fine-tuning: every backbone weight trainable
+	PT             Kind = "pt"                // prompt tuning: p embeddings in front of the input
+	PT2            Kind = "pt2"               // P-Tuning v2: per-layer key/value prefixes
+	APT            Kind = "apt"               // PT-2 + token gate alpha_i + layer scale lambda_i
+	APTNoTokenGate Kind = "apt_no_token_gate" // ablation: alpha = 1
+	APTNoLayerGate Kind = "apt_no_layer_gate" // ablation: lambda = 1, fixed
+)
+
+// Kinds lists every method, in the order the paper's tables use.
+var Kinds = []Kind{FT, PT, PT2, APT, APTNoTokenGate, APTNoLayerGate}
+
+// ParseKind accepts a method name (case-insensitive; "pt-2", "p-tuning-v2" and
+// "prefix" are accepted for pt2; "pt2*" and "pt2+" are PT-2 runs whose prefix
+// lengths come from ProbeLengths / MatchParameters).
+func ParseKind(s string) (Kind, error) {
+	k := strings.ToLower(strings.TrimSpace(s))
+	switch k {
+	case "pt-2", "p-tuning-v2", "prefix", "pt2*", "pt2+", "pt-2*", "pt-2+":
+		return PT2, nil
+	case "fine-tuning", "finetune":
+		return FT, nil
+	}
+	for _, kind := range Kinds {
+		if Kind(k) == kind {
+			return kind, nil
+		}
+	}
+	return "", fmt.Errorf("unknown method %q (one of %s)", s, strings.Join(kindStrings(), ", "))
+}
+
+func kindStrings() []string {
+	out := make([]string, len(Kinds))
+	for i, k := range Kinds {
+		out[i] = string(k)
+	}
+	return out
+}
+
+// HasPrefix: the method puts key/value slots in front of each layer's attention.
+func (k Kind) HasPrefix() bool {
+	return k == PT2 || k == APT || k == APTNoTokenGate || k == APTNoLayerGate
+}
+
+// HasTokenGate: alpha_i = sigmoid(h_{i-1} W_i + b_i) weighs each prefix slot.
+func (k Kind) HasTokenGate() bool { return k == APT || k == APTNoLayerGate }
+
+// HasLayerGate: a learnable scalar lambda_i (initialised to 1) scales layer i's prefix.
+func (k Kind) HasLayerGate() bool { return k == APT || k == APTNoTokenGate }
+
+// TrainsBackbone: the backbone's weights are trainable (only FT).
+func (k Kind) TrainsBackbone() bool { return k == FT }
+
+// Gate pooling: how h_{i-1}, the gate's input, is pooled from the previous layer.
+const (
+	PoolMean = "mean" // mean over the real (non-padding) tokens; the default
+	PoolCLS  = "cls"  // the first token
+)
+
+// Config configures a method. It is built from the context's hyperparameters
+// (see aptlib's settings) and recorded in every saved adapter.
+type Config struct {
+	Kind Kind
+	// PrefixLens[i] is layer i's prefix length p_i (0-based layers; 0 = no prefix).
+	PrefixLens []int
+	// PromptLen is prompt tuning's number of input embeddings.
+	PromptLen int
+	// GatePooling is PoolMean or PoolCLS.
+	GatePooling string
+	// PrefixDropout is the dropout rate on the (gated) prefix in training (P-Tuning v2: 0.1).
+	PrefixDropout float64
+	// InitStd is the standard deviation of the prefix / prompt / gate-weight initialisation.
+	InitStd float64
+	// GateBiasInit is the initial value of the gate biases b_i (0 gives alpha = 0.5 at start).
+	GateBiasInit float64
+	// LayerScaleInit is lambda_i's initial value (SPEC: 1.0).
+	LayerScaleInit float64
+}
+
+// Uniform returns PrefixLens of p for each of numLayers layers.
+func Uniform(numLayers, p int) []int {
+	lens := make([]int, numLayers)
+	for i := range lens {
+		lens[i] = p
+	}
+	return lens
+}
+
+// Default is the SPEC's default configuration of kind k for a backbone of
+// numLayers layers: prefix (or prompt) length 16, mean gate pooling, prefix
+// dropout 0.1, initialisation N(0, 0.02), gate bias 0, lambda 1.
+func Default(k Kind, numLayers int) Config {
+	c := Config{Kind: k, GatePooling: PoolMean, PrefixDropout: 0.1, InitStd: 0.02, LayerScaleInit: 1}
+	switch {
+	case k.HasPrefix():
+		c.PrefixLens = Uniform(numLayers, 16)
+	case k == PT:
+		c.PromptLen = 16
+	}
+	return c
+}
+
+// Validate checks the configuration against a backbone of numLayers layers.
+func (c *Config) Validate(numLayers int) error {
+	if _, err := ParseKind(string(c.Kind)); err != nil {
+		return err
+	}
+	if c.Kind.HasPrefix() {
+		if len(c.PrefixLens) != numLayers {
+			return fmt.Errorf("method %s: %d prefix lengths given for a backbone of %d layers", c.Kind, len(c.PrefixLens), numLayers)
+		}
+		for i, p := range c.PrefixLens {
+			if p < 0 {
+				return fmt.Errorf("method %s: layer %d has negative prefix length %d", c.Kind, i, p)
+			}
+		}
+	} else if len(c.PrefixLens) > 0 && slices.Max(c.PrefixLens) > 0 {
+		return fmt.Errorf("method %s has no prefixes, but prefix lengths %v were given", c.Kind, c.PrefixLens)
+	}
+	if c.Kind == PT && c.PromptLen <= 0 {
+		return fmt.Errorf("method pt needs a prompt length > 0, got %d", c.PromptLen)
+	}
+	if c.GatePooling != PoolMean && c.GatePooling != PoolCLS {
+		return fmt.Errorf("gate_pooling %q: want %q or %q", c.GatePooling, PoolMean, PoolCLS)
+	}
+	if c.PrefixDropout < 0 || c.PrefixDropout >= 1 {
+		return fmt.Errorf("prefix_dropout %g: want 0 <= rate < 1", c.PrefixDropout)
+	}
+	return nil
+}
+
+// TotalPrefix is the sum of the per-layer prefix lengths.
+func (c *Config) TotalPrefix() int {
+	n := 0
+	for _, p := range c.PrefixLens {
+		n += p
+	}
+	return n
+}
+
+// NumTrainable is the analytic number of trainable parameters the method adds
+// for hidden size d (the task head and, for FT, the backbone are counted apart):
+// PT-2: sum_i 2 p_i d; APT adds the token gates sum_i (d p_i + p_i) and one
+// lambda per layer with a prefix; PT: p d.
+func (c *Config) NumTrainable(d int) int {
+	n := 0
+	if c.Kind == PT {
+		return c.PromptLen * d
+	}
+	for _, p := range c.PrefixLens {
+		if p == 0 {
+			continue
+		}
+		n += 2 * p * d
+		if c.Kind.HasTokenGate() {
+			n += d*p + p
+		}
+		if c.Kind.HasLayerGate() {
+			n++
+		}
+	}
+	return n
+}
