@@ -1,0 +1,372 @@
+package adapter
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aptbench/apt/aptlib/method"
+	"github.com/aptbench/apt/aptlib/model"
+	"github.com/aptbench/apt/aptlib/safetensors"
+)
+
+// Adapter is a loaded and validated adapter file.
+type Adapter struct {
+	Path       string
+	Meta       Meta          // the metadata; Extra holds the keys that are not Key* constants
+	Method     method.Config // rebuilt from the tensors and the metadata
+	Head       model.Head
+	NumLabels  int // head columns; multiple choice: num_labels (or the number of labels)
+	HiddenSize int // d, from head.weight
+	// Tensors by name, exactly Layout(&Method, HiddenSize, outputs).
+	Tensors map[string]safetensors.Tensor
+
+	// lensFromMetadata: Method.PrefixLens came from prefix_lens (one entry per
+	// backbone layer) rather than from the tensors alone.
+	lensFromMetadata bool
+}
+
+// Error is a problem with an adapter file: which file, which tensor (when the
+// problem is about one) and what was expected. Error() is one line.
+type Error struct {
+	File   string
+	Tensor string
+	Msg    string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("adapter: ")
+	if e.File != "" {
+		b.WriteString(e.File + ": ")
+	}
+	if e.Tensor != "" {
+		fmt.Fprintf(&b, "tensor %q: ", e.Tensor)
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Load reads and validates an adapter file: the format version, the method and
+// head names, the metadata values, and that the tensors are exactly those of
+// the method (none missing, none extra, every shape consistent with the hidden
+// size given by head.weight and with the per-layer prefix lengths, which come
+// from the prefix_lens metadata or, without it, from the prefix tensors). The
+// first problem found is returned as an *Error naming the file and the tensor.
+func Load(path string) (*Adapter, error) {
+	f, err := safetensors.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("adapter: %w", err)
+	}
+	defer f.Close()
+	a := &Adapter{Path: path}
+	md := f.Metadata()
+	format, ok := md[KeyFormat]
+	switch {
+	case !ok:
+		return nil, a.fail("", "no %q metadata: not an APT adapter file (want %s=%s)", KeyFormat, KeyFormat, Format)
+	case format != Format:
+		return nil, a.fail("", "format %q is not supported (this version reads %q)", format, Format)
+	}
+	if err := a.readMetadata(md, false); err != nil {
+		return nil, err
+	}
+	if err := a.readTensors(f); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *Adapter) fail(tensor, format string, args ...any) error {
+	return &Error{File: a.Path, Tensor: tensor, Msg: fmt.Sprintf(format, args...)}
+}
+
+// readMetadata fills Meta, Head and the method configuration (but for the
+// lengths the tensors give) from the __metadata__ map, whose format the caller
+// has checked. fullModel: the map is an FT model directory's, whose method
+// must be ft; else ft is refused.
+func (a *Adapter) readMetadata(md map[string]string, fullModel bool) error {
+	required := func(key string) (string, error) {
+		v, ok := md[key]
+		if !ok {
+			return "", a.fail("", "no %q metadata (required by %s)", key, Format)
+		}
+		return v, nil
+	}
+	s, err := required(KeyMethod)
+	if err != nil {
+		return err
+	}
+	kind, ok := parseKind(s)
+	switch {
+	case !ok:
+		return a.fail("", "unknown method %q (want one of apt, apt_no_token_gate, apt_no_layer_gate, pt2, pt)", s)
+	case kind == method.FT && !fullModel:
+		return a.fail("", "method ft is saved as a model directory, not as an adapter file (see adapter.LoadModelDir)")
+	case kind != method.FT && fullModel:
+		return a.fail("", "method %s is saved as an adapter file, not as a model directory (see adapter.Load)", kind)
+	}
+	if s, err = required(KeyHead); err != nil {
+		return err
+	}
+	if a.Head, ok = parseHead(s); !ok {
+		return a.fail("", "unknown head %q (want %s, %s or %s)", s, model.SequenceClassification, model.MultipleChoice, model.TokenClassification)
+	}
+	if s, err = required(KeyLabels); err != nil {
+		return err
+	}
+	var labels []string
+	if err := json.Unmarshal([]byte(s), &labels); err != nil || labels == nil {
+		return a.fail("", "%s metadata %q is not a JSON array of strings", KeyLabels, s)
+	}
+	s, ok = md[KeyGatePooling]
+	switch {
+	case !ok && fullModel:
+		s = method.PoolMean // FT has no gate
+	case !ok:
+		return a.fail("", "no %q metadata (required by %s)", KeyGatePooling, Format)
+	}
+	if s != method.PoolMean && s != method.PoolCLS {
+		return a.fail("", "%s %q: want %q or %q", KeyGatePooling, s, method.PoolMean, method.PoolCLS)
+	}
+	c := method.Default(kind, 0)
+	c.GatePooling = s
+	a.Meta = Meta{Method: kind, Head: a.Head, Labels: labels, GatePooling: s, Task: md[KeyTask],
+		BaseModel: md[KeyBaseModel], BaseModelSHA256: md[KeyBaseModelSHA256], Extra: map[string]string{}}
+	ints := []struct {
+		key string
+		dst *int
+	}{{KeyMaxLen, &a.Meta.MaxLen}, {KeyPromptLen, &c.PromptLen}, {KeyNumLabels, &a.NumLabels}, {KeyHiddenSize, &a.HiddenSize}}
+	for _, f := range ints {
+		if s, ok := md[f.key]; ok {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 0 {
+				return a.fail("", "%s metadata %q is not a non-negative integer", f.key, s)
+			}
+			*f.dst = n
+		}
+	}
+	floats := []struct {
+		key string
+		dst *float64
+	}{{KeyPrefixDropout, &c.PrefixDropout}, {KeyInitStd, &c.InitStd}, {KeyGateBiasInit, &c.GateBiasInit}, {KeyLayerScaleInit, &c.LayerScaleInit}}
+	for _, f := range floats {
+		if s, ok := md[f.key]; ok {
+			x, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return a.fail("", "%s metadata %q is not a number", f.key, s)
+			}
+			*f.dst = x
+		}
+	}
+	if s, ok := md[KeyPrefixLens]; ok {
+		var lens []int
+		if err := json.Unmarshal([]byte(s), &lens); err != nil || lens == nil || slices.ContainsFunc(lens, func(p int) bool { return p < 0 }) {
+			return a.fail("", "%s metadata %q is not a JSON array of non-negative integers", KeyPrefixLens, s)
+		}
+		if !kind.HasPrefix() && slices.ContainsFunc(lens, func(p int) bool { return p > 0 }) {
+			return a.fail("", "%s %s given for method %s, which has no prefixes", KeyPrefixLens, s, kind)
+		}
+		if kind.HasPrefix() {
+			c.PrefixLens, a.lensFromMetadata = lens, true
+		}
+	}
+	if !a.lensFromMetadata {
+		c.PrefixLens = nil
+	}
+	if c.PrefixDropout < 0 || c.PrefixDropout >= 1 {
+		return a.fail("", "%s %g: want 0 <= rate < 1", KeyPrefixDropout, c.PrefixDropout)
+	}
+	a.Method = c
+	for k, v := range md {
+		if !reserved[k] {
+			a.Meta.Extra[k] = v
+		}
+	}
+	return nil
+}
+
+// readTensors checks the file's tensors against the method's layout and reads them.
+func (a *Adapter) readTensors(f *safetensors.File) error {
+	infos := map[string]safetensors.TensorInfo{}
+	for _, name := range f.Names() {
+		info, _ := f.Info(name)
+		if _, _, ok := tensorName(name); !ok {
+			return a.fail(name, "unexpected tensor: not a tensor of the adapter format (prefix.{i}.key/value, gate.{i}.weight/bias, layer_scale.{i}, prompt.embedding, head.weight/bias)")
+		}
+		if info.DType != "F32" {
+			return a.fail(name, "dtype %s, adapter tensors are F32", info.DType)
+		}
+		infos[name] = info
+	}
+	if err := a.headShape(infos); err != nil {
+		return err
+	}
+	why, err := a.lengths(infos)
+	if err != nil {
+		return err
+	}
+	outputs := a.NumLabels
+	if a.Head == model.MultipleChoice {
+		outputs = 1
+	}
+	layout := Layout(&a.Method, a.HiddenSize, outputs)
+	expected := map[string]bool{}
+	for _, want := range layout {
+		expected[want.Name] = true
+		info, ok := infos[want.Name]
+		if !ok {
+			return a.fail(want.Name, "missing: method %s needs it with shape %s (%s)", a.Method.Kind, shapeString(want.Shape), why(want.Name))
+		}
+		if !slices.Equal(info.Shape, want.Shape) && !(len(info.Shape) == 0 && len(want.Shape) == 0) {
+			return a.fail(want.Name, "shape %s, expected %s (%s)", shapeString(info.Shape), shapeString(want.Shape), why(want.Name))
+		}
+	}
+	for _, name := range f.Names() {
+		if !expected[name] {
+			return a.fail(name, "unexpected tensor for method %s: %s", a.Method.Kind, a.whyUnexpected(name))
+		}
+	}
+	a.Tensors = map[string]safetensors.Tensor{}
+	for _, want := range layout {
+		data, _, err := f.Float32(want.Name)
+		if err != nil {
+			return fmt.Errorf("adapter: %w", err)
+		}
+		a.Tensors[want.Name] = safetensors.Tensor{Name: want.Name, Shape: slices.Clone(want.Shape), Data: data}
+	}
+	return nil
+}
+
+// headShape takes d and the number of labels from head.weight and checks them
+// against the metadata.
+func (a *Adapter) headShape(infos map[string]safetensors.TensorInfo) error {
+	const hw = model.ScopeHead + ".weight"
+	info, ok := infos[hw]
+	if !ok {
+		return a.fail(hw, "missing: every adapter has the head's weight [d, num_labels]")
+	}
+	if len(info.Shape) != 2 || info.Shape[0] == 0 || info.Shape[1] == 0 {
+		return a.fail(hw, "shape %s, expected [d, num_labels] with d, num_labels > 0", shapeString(info.Shape))
+	}
+	d, n := info.Shape[0], info.Shape[1]
+	if a.HiddenSize != 0 && a.HiddenSize != d {
+		return a.fail(hw, "shape %s, but the %s metadata says d = %d", shapeString(info.Shape), KeyHiddenSize, a.HiddenSize)
+	}
+	a.HiddenSize = d
+	labels := a.Meta.Labels
+	switch a.Head {
+	case model.MultipleChoice:
+		if n != 1 {
+			return a.fail(hw, "shape %s, a %s head scores each choice with one column: expected [%d 1]", shapeString(info.Shape), a.Head, d)
+		}
+		if a.NumLabels == 0 {
+			a.NumLabels = len(labels)
+		}
+	default:
+		if len(labels) != n {
+			return a.fail(hw, "shape %s has %d label columns, but the %s metadata names %d labels %q", shapeString(info.Shape), n, KeyLabels, len(labels), labels)
+		}
+		if a.NumLabels != 0 && a.NumLabels != n {
+			return a.fail(hw, "shape %s has %d label columns, but the %s metadata says %d", shapeString(info.Shape), n, KeyNumLabels, a.NumLabels)
+		}
+		if n < 2 {
+			return a.fail(hw, "shape %s: a %s head needs at least 2 labels", shapeString(info.Shape), a.Head)
+		}
+		a.NumLabels = n
+	}
+	return nil
+}
+
+// lengths completes the method configuration with the prefix lengths (when
+// the metadata did not give them) and the prompt length, from the tensors. It
+// returns a function that explains where a tensor's expected shape comes from.
+func (a *Adapter) lengths(infos map[string]safetensors.TensorInfo) (func(string) string, error) {
+	c := &a.Method
+	source := map[int]string{} // layer -> where p_i came from
+	if c.Kind.HasPrefix() && !a.lensFromMetadata {
+		// Without prefix_lens, a layer's length is the first dimension of its
+		// key prefix (or of whatever per-layer tensor it has).
+		layers := 0
+		for name := range infos {
+			if _, l, _ := tensorName(name); l >= 0 {
+				layers = max(layers, l+1)
+			}
+		}
+		c.PrefixLens = make([]int, layers)
+		for i := range layers {
+			l := strconv.Itoa(i)
+			for _, cand := range []struct {
+				name string
+				dim  int
+			}{{"prefix." + l + ".key", 0}, {"prefix." + l + ".value", 0}, {"gate." + l + ".weight", 1}, {"gate." + l + ".bias", 0}} {
+				if info, ok := infos[cand.name]; ok && len(info.Shape) > cand.dim {
+					c.PrefixLens[i], source[i] = info.Shape[cand.dim], cand.name
+					break
+				}
+			}
+		}
+	}
+	if c.Kind == method.PT {
+		const pe = method.ScopePrompt + ".embedding"
+		if info, ok := infos[pe]; ok && len(info.Shape) == 2 {
+			if c.PromptLen != 0 && c.PromptLen != info.Shape[0] {
+				return nil, a.fail(pe, "shape %s, but the %s metadata says p = %d", shapeString(info.Shape), KeyPromptLen, c.PromptLen)
+			}
+			c.PromptLen = info.Shape[0]
+		}
+		if c.PromptLen == 0 {
+			c.PromptLen = 1 // reported below as the missing or mis-shaped prompt.embedding
+		}
+	}
+	why := func(name string) string {
+		d := fmt.Sprintf("d = %d from head.weight", a.HiddenSize)
+		kind, l, _ := tensorName(name)
+		switch {
+		case kind == "head.bias":
+			return fmt.Sprintf("num_labels = %d from head.weight", a.HeadOutputs())
+		case kind == "prompt":
+			return d
+		case kind == "layer_scale":
+			return "a scalar"
+		case l >= 0 && a.lensFromMetadata:
+			return fmt.Sprintf("p_%d = %d from the %s metadata, %s", l, c.PrefixLens[l], KeyPrefixLens, d)
+		case l >= 0:
+			return fmt.Sprintf("p_%d = %d from %s, %s", l, c.PrefixLens[l], source[l], d)
+		}
+		return d
+	}
+	return why, nil
+}
+
+// HeadOutputs is the head's number of columns: NumLabels, 1 for multiple choice.
+func (a *Adapter) HeadOutputs() int {
+	if a.Head == model.MultipleChoice {
+		return 1
+	}
+	return a.NumLabels
+}
+
+// whyUnexpected explains why a tensor of the adapter format is not part of
+// this adapter's method.
+func (a *Adapter) whyUnexpected(name string) string {
+	c := &a.Method
+	kind, l, _ := tensorName(name)
+	switch {
+	case kind == "prompt":
+		return "only method pt has a prompt"
+	case l >= 0 && !c.Kind.HasPrefix():
+		return fmt.Sprintf("method %s has no per-layer prefixes", c.Kind)
+	case strings.HasPrefix(kind, method.ScopeGate) && !c.Kind.HasTokenGate():
+		return fmt.Sprintf("method %s has no token gate", c.Kind)
+	case kind == method.ScopeLayerScale && !c.Kind.HasLayerGate():
+		return fmt.Sprintf("method %s has no layer gate", c.Kind)
+	case l >= len(c.PrefixLens):
+		return fmt.Sprintf("layer %d is beyond the %d layers of %s %v", l, len(c.PrefixLens), KeyPrefixLens, c.PrefixLens)
+	case c.PrefixLens[l] == 0:
+		return fmt.Sprintf("layer %d has no prefix (p_%d = 0), so it has no entries", l, l)
+	}
+	return "not in the method's layout"
+}

@@ -1,0 +1,285 @@
+package adapter
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"github.com/aptbench/apt/aptlib/bert"
+	"github.com/aptbench/apt/aptlib/method"
+	"github.com/aptbench/apt/aptlib/model"
+	"github.com/aptbench/apt/aptlib/safetensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// ModelFormat is the value of the "apt_format" metadata key of the
+// model.safetensors that SaveModelDir writes. Its "format" key is "pt", as
+// HuggingFace transformers writes and requires.
+const ModelFormat = "apt-model/1"
+
+const keyModelFormat = "apt_format"
+
+// ExtraVocabDir is the Meta.Extra key that names the directory SaveModelDir
+// copies the tokenizer files from. Without it, Meta.BaseModel is used when it
+// is a directory.
+const ExtraVocabDir = "vocab_dir"
+
+// tokenizerFiles are copied from the vocabulary directory when present; one of
+// the first two must be.
+var tokenizerFiles = []string{"vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"}
+
+// SaveModelDir writes a fully fine-tuned model (method ft) as a HuggingFace
+// model directory dir: config.json (the backbone's bert.Config with HF's keys,
+// plus architectures, torch_dtype and, for label heads, id2label/label2id),
+// model.safetensors (every backbone tensor under its canonical BertModel name,
+// bert.Tensors, plus "head.weight" [d, n] and "head.bias" [n]; metadata as an
+// adapter's, with format "pt" and apt_format "apt-model/1") and the tokenizer
+// files (vocab.txt, tokenizer.json, tokenizer_config.json,
+// special_tokens_map.json, whichever exist) copied from
+// meta.Extra["vocab_dir"], or else from meta.BaseModel when it is a directory.
+//
+// The directory is written atomically: into a temporary directory beside it,
+// then renamed into place. An existing dir is replaced only when it is empty
+// or was itself written by SaveModelDir; on any error it is left as it was
+// and no temporary directory remains.
+func SaveModelDir(dir string, ctx *context.Context, spec *model.Spec, meta Meta) (err error) {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("adapter: saving model directory %s: %s", dir, fmt.Sprintf(format, args...))
+	}
+	if spec == nil || spec.Bert == nil {
+		return fail("no model spec (or no backbone config in it)")
+	}
+	if spec.Method.Kind != method.FT {
+		return fail("method %s keeps the backbone frozen: save its adapter with adapter.Save", spec.Method.Kind)
+	}
+	if err := spec.Validate(); err != nil {
+		return fail("%v", err)
+	}
+	if meta, err = meta.complete(spec); err != nil {
+		return fail("%v", err)
+	}
+	vocabDir := meta.Extra[ExtraVocabDir]
+	if vocabDir == "" {
+		if fi, err := os.Stat(meta.BaseModel); err == nil && fi.IsDir() {
+			vocabDir = meta.BaseModel
+		}
+	}
+	if vocabDir == "" {
+		return fail("no tokenizer to copy: set Meta.Extra[%q] (or Meta.BaseModel) to a directory holding vocab.txt or tokenizer.json", ExtraVocabDir)
+	}
+	vocab, err := findTokenizer(vocabDir)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if err := checkReplaceable(dir); err != nil {
+		return fail("%v", err)
+	}
+
+	// Gather everything before touching the disk.
+	var ts []safetensors.Tensor
+	for _, bt := range bert.Tensors(spec.Bert) {
+		data, err := variableData(ctx, TensorSpec{Name: "bert." + bt.Name, Shape: bt.Shape})
+		if err != nil {
+			return fail("%v", err)
+		}
+		ts = append(ts, safetensors.Tensor{Name: bt.Name, Shape: bt.Shape, Data: data})
+	}
+	d, n := spec.Bert.HiddenSize, spec.HeadOutputs()
+	for _, want := range []TensorSpec{{model.ScopeHead + ".weight", []int{d, n}}, {model.ScopeHead + ".bias", []int{n}}} {
+		data, err := variableData(ctx, want)
+		if err != nil {
+			return fail("%v", err)
+		}
+		ts = append(ts, safetensors.Tensor{Name: want.Name, Shape: want.Shape, Data: data})
+	}
+	md := meta.metadata(spec)
+	for _, k := range []string{KeyPrefixDropout, KeyInitStd, KeyGateBiasInit, KeyLayerScaleInit} {
+		delete(md, k) // nothing of a prefix method in a fine-tuned model
+	}
+	md[KeyFormat] = "pt"
+	md[keyModelFormat] = ModelFormat
+	config, err := configJSON(spec, meta.Labels)
+	if err != nil {
+		return fail("%v", err)
+	}
+
+	parent, base := filepath.Split(filepath.Clean(dir))
+	if parent == "" {
+		parent = "."
+	}
+	tmp, err := os.MkdirTemp(parent, "."+base+".tmp-*")
+	if err != nil {
+		return fail("%v", err)
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(tmp)
+		}
+	}()
+	if err = writeFileSync(filepath.Join(tmp, "config.json"), config); err != nil {
+		return fail("%v", err)
+	}
+	if err = safetensors.Write(filepath.Join(tmp, safetensors.SingleFileName), ts, md); err != nil {
+		return fail("%v", err)
+	}
+	for _, name := range vocab {
+		if err = copyFileSync(filepath.Join(vocabDir, name), filepath.Join(tmp, name)); err != nil {
+			return fail("copying the tokenizer: %v", err)
+		}
+	}
+	if err = os.Chmod(tmp, 0o755); err != nil {
+		return fail("%v", err)
+	}
+	if err = swapDir(tmp, dir); err != nil {
+		return fail("%v", err)
+	}
+	return nil
+}
+
+// findTokenizer lists the tokenizer files present in dir.
+func findTokenizer(dir string) ([]string, error) {
+	var found []string
+	for _, name := range tokenizerFiles {
+		if fi, err := os.Stat(filepath.Join(dir, name)); err == nil && fi.Mode().IsRegular() {
+			found = append(found, name)
+		}
+	}
+	if !slices.Contains(found, "vocab.txt") && !slices.Contains(found, "tokenizer.json") {
+		return nil, fmt.Errorf("tokenizer directory %s has neither vocab.txt nor tokenizer.json", dir)
+	}
+	return found, nil
+}
+
+// checkReplaceable allows writing dir when it does not exist, is empty, or is
+// a model directory written by SaveModelDir (so that a model directory
+// someone downloaded is never replaced by accident).
+func checkReplaceable(dir string) error {
+	fi, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s exists and is not a directory", dir)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) == 0 {
+		return err
+	}
+	f, err := safetensors.Open(filepath.Join(dir, safetensors.SingleFileName))
+	if err == nil {
+		defer f.Close()
+		if f.Metadata()[keyModelFormat] == ModelFormat {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s exists and is not a model directory written by SaveModelDir; remove it or choose another", dir)
+}
+
+// swapDir renames the complete directory tmp to dir. An existing dir is first
+// moved aside to a fresh unique name beside it, then removed.
+func swapDir(tmp, dir string) error {
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+		return os.Rename(tmp, dir)
+	}
+	parent, base := filepath.Split(filepath.Clean(dir))
+	if parent == "" {
+		parent = "."
+	}
+	old, err := os.MkdirTemp(parent, "."+base+".old-*")
+	if err != nil {
+		return err
+	}
+	// os.Rename refuses an existing directory as the target: free the name.
+	if err := os.Remove(old); err != nil {
+		return err
+	}
+	if err := os.Rename(dir, old); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		os.Rename(old, dir) // put the previous directory back
+		return err
+	}
+	syncDir(parent)
+	return os.RemoveAll(old)
+}
+
+// configJSON is config.json: the bert.Config with HF's keys, plus the keys
+// transformers writes for a BertModel and the label names.
+func configJSON(spec *model.Spec, labels []string) ([]byte, error) {
+	raw, err := json.Marshal(spec.Bert)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	m["architectures"] = []string{"BertModel"}
+	m["torch_dtype"] = "float32"
+	if m["model_type"] == nil || m["model_type"] == "" {
+		m["model_type"] = "bert"
+	}
+	if spec.Head != model.MultipleChoice {
+		id2label, label2id := map[string]string{}, map[string]int{}
+		for i, l := range labels {
+			id2label[strconv.Itoa(i)] = l
+			label2id[l] = i
+		}
+		m["id2label"], m["label2id"] = id2label, label2id
+	}
+	return json.MarshalIndent(m, "", "  ")
+}
+
+func writeFileSync(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func copyFileSync(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
