@@ -2,6 +2,10 @@ package aptlib
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -46,4 +50,53 @@ func TestDemoTrainsAPT(t *testing.T) {
 	if after["accuracy"] < 0.8 {
 		t.Errorf("APT on the demo task reached dev accuracy %.3f, want >= 0.8", after["accuracy"])
 	}
+
+	// Gates: a report for the dev split and for the last batch.
+	g, err := w.Gates("dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Lambda) != 4 || len(g.Alpha) != 4 || len(g.Alpha[0]) != 8 || len(g.AlphaByLabel) != 2 {
+		t.Fatalf("gate report shapes: lambda %d alpha %d x %d by label %d", len(g.Lambda), len(g.Alpha), len(g.Alpha[0]), len(g.AlphaByLabel))
+	}
+	if _, err := w.Gates("batch"); err != nil {
+		t.Fatal(err)
+	}
+
+	// Adapter round trip into a fresh workbench, then identical predictions.
+	dir := t.TempDir()
+	adapterPath := filepath.Join(dir, "demo.safetensors")
+	if err := w.SaveAdapter(adapterPath); err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(dir, "in.jsonl")
+	os.WriteFile(in, []byte(`{"text": "the plot was really brilliant and fun."}`+"\n"+`{"text": "this show felt dull."}`+"\n"), 0o644)
+	if n, err := w.Predict(in, filepath.Join(dir, "out1.jsonl")); err != nil || n != 2 {
+		t.Fatalf("predict: %d lines, %v", n, err)
+	}
+	w2, err := New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w2.LoadModel("demo"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w2.LoadAdapter(adapterPath); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w2.Predict(in, filepath.Join(dir, "out2.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	out1, _ := os.ReadFile(filepath.Join(dir, "out1.jsonl"))
+	out2, _ := os.ReadFile(filepath.Join(dir, "out2.jsonl"))
+	if string(out1) != string(out2) {
+		t.Errorf("predictions after reloading the adapter differ:\n%s\n%s", out1, out2)
+	}
+	var line PredictLine
+	json.Unmarshal([]byte(strings.SplitN(string(out1), "\n", 2)[0]), &line)
+	if line.Label != "positive" || len(line.Gates.LayerScale) != 4 || len(line.Gates.TokenGate) != 4 {
+		t.Errorf("first prediction line: %s", strings.SplitN(string(out1), "\n", 2)[0])
+	}
+	st, _ := os.Stat(adapterPath)
+	t.Logf("adapter %d bytes; prediction: %s", st.Size(), strings.SplitN(string(out1), "\n", 2)[0])
 }

@@ -97,12 +97,13 @@ func suiteMethodConfig(kind method.Kind, numLayers int) method.Config {
 	return m
 }
 
-// suiteNewModel loads the backbone (trainable only for FT, as the trainer sets it),
-// creates the method's variables and the head.
+// suiteNewModel loads the backbone, creates the method's variables and the head.
+// The backbone is loaded trainable on purpose, for every method: freezing it is
+// trainer.New's job, and the suite checks that it does.
 func suiteNewModel(t testing.TB, mc method.Config) (*context.Context, *model.Spec) {
 	t.Helper()
 	ctx := context.New()
-	cfg, err := bert.LoadDir(ctx, suiteModel, mc.Kind.TrainsBackbone())
+	cfg, err := bert.LoadDir(ctx, suiteModel, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +264,7 @@ func suiteLearnSettings(kind method.Kind) (lr float64, steps int) {
 	if kind == method.FT {
 		return 3e-3, 24
 	}
-	return 5e-2, 80
+	return 5e-2, 120
 }
 
 func TestMethodSuite(t *testing.T) {
@@ -411,6 +412,9 @@ func suiteCheckGradients(t *testing.T, be backends.Backend, kind method.Kind, b 
 	updated := map[string]bool{}
 	for _, v := range TrainableVariables(ctx) {
 		updated[suiteVarName(v)] = true
+		if v.Shape().DType != dtypes.Float32 {
+			t.Errorf("%s: the trainer would update the non-float variable %s", kind, suiteVarName(v))
+		}
 	}
 	var vars []*context.Variable
 	for v := range ctx.IterVariables() {

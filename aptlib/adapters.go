@@ -1,0 +1,112 @@
+package aptlib
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/aptbench/apt/aptlib/adapter"
+	"github.com/aptbench/apt/aptlib/method"
+	"github.com/aptbench/apt/aptlib/model"
+	"github.com/aptbench/apt/aptlib/tasks"
+)
+
+// SaveAdapter writes the trained method and head: an adapter file (SPEC
+// section 4) for the parameter-efficient methods, a full model directory for
+// FT. The settings and the training step are recorded in the metadata.
+func (w *Workbench) SaveAdapter(path string) error {
+	if err := w.prepare(); err != nil {
+		return err
+	}
+	path = expandHome(path)
+	extra := map[string]string{}
+	for k, v := range w.Config() {
+		extra["setting."+k] = v
+	}
+	if w.trainer != nil {
+		extra["step"] = strconv.Itoa(w.trainer.StepCount)
+	}
+	meta := adapter.Meta{Labels: w.Task.Labels, MaxLen: w.intParam("max_len"), Task: w.Task.Name,
+		BaseModel: w.Model.Name, Extra: extra}
+	if w.spec.Method.Kind == method.FT {
+		meta.Extra[adapter.ExtraVocabDir] = w.Model.Dir
+		return adapter.SaveModelDir(path, w.ctx, w.spec, meta)
+	}
+	sha, err := adapter.BaseModelSHA256(w.Model.Dir)
+	if err != nil {
+		return err
+	}
+	meta.BaseModelSHA256 = sha
+	return adapter.Save(path, w.ctx, w.spec, meta)
+}
+
+// LoadAdapter loads an adapter file onto the current backbone: the method, its
+// lengths, gate pooling and max_len settings follow the adapter. When a task is
+// loaded its labels must match the adapter's; with no task, a generic classifier
+// over the adapter's labels is set up (predict then reads {"text", "text_pair"}).
+func (w *Workbench) LoadAdapter(path string) error {
+	if err := w.needModel(); err != nil {
+		return err
+	}
+	path = expandHome(path)
+	a, err := adapter.Load(path)
+	if err != nil {
+		return err
+	}
+	if a.Meta.BaseModelSHA256 != "" {
+		if err := a.CheckBase(w.Model.Dir); err != nil {
+			return fmt.Errorf("%w (the adapter was trained on %s; load that model first)", err, a.Meta.BaseModel)
+		}
+	}
+	if w.Task != nil {
+		if string(w.Task.Kind) != string(a.Head) {
+			return fmt.Errorf("adapter %s has a %s head, the loaded task %s needs %s", path, a.Head, w.Task.Name, w.Task.Kind)
+		}
+		if a.Head != model.MultipleChoice && !equalStrings(a.Meta.Labels, w.Task.Labels) {
+			return fmt.Errorf("adapter %s labels %q differ from task %s's %q", path, a.Meta.Labels, w.Task.Name, w.Task.Labels)
+		}
+	} else {
+		if a.Head == model.MultipleChoice {
+			return fmt.Errorf("adapter %s is for a multiple-choice task: load that task first (load task ...)", path)
+		}
+		w.Task = &tasks.Task{Name: "jsonl", Kind: tasks.Kind(a.Head), Labels: a.Meta.Labels}
+	}
+	spec, err := a.Apply(w.ctx, w.Model.Config)
+	if err != nil {
+		return err
+	}
+	spec.Dropout = w.floatParam("dropout")
+	settings := map[string]string{"method": string(a.Method.Kind), "gate_pooling": a.Method.GatePooling}
+	if a.Method.Kind.HasPrefix() {
+		settings["prefix_len"] = formatLens(a.Method.PrefixLens)
+	}
+	if a.Method.Kind == method.PT {
+		settings["prompt_len"] = strconv.Itoa(a.Method.PromptLen)
+	}
+	if a.Meta.MaxLen > 0 {
+		settings["max_len"] = strconv.Itoa(a.Meta.MaxLen)
+	}
+	for _, k := range sortedKeys(settings) {
+		v, err := parseSetting(k, settings[k])
+		if err != nil {
+			return fmt.Errorf("adapter %s: %w", path, err)
+		}
+		w.ctx.SetParam(k, v)
+	}
+	w.resetAll()
+	w.spec = spec
+	w.fresh = false
+	w.Adapter = path
+	return nil
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,171 @@
+package aptlib
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/aptbench/apt/aptlib/tasks"
+	"github.com/aptbench/apt/aptlib/trainer"
+)
+
+// PredictLine is one line of the prediction output (SPEC section 4).
+type PredictLine struct {
+	Logits any       `json:"logits"` // []float32, or [][]float32 (one row per word) for tokens
+	Label  any       `json:"label"`  // the argmax label, or the list of word labels
+	Gates  GatesJSON `json:"gates"`
+}
+
+// GatesJSON is an example's gates: layer_scale has one entry per layer (null
+// for a layer without prefix) or is null without a layer gate; token_gate one
+// entry per layer (that example's alpha_i, or null) or null without a token gate.
+type GatesJSON struct {
+	LayerScale []*float64  `json:"layer_scale"`
+	TokenGate  [][]float32 `json:"token_gate"`
+}
+
+// Predict reads IN (JSONL, one example per line, in the loaded task's format or
+// {"text", "text_pair"} / {"tokens": [...]}) and writes OUT (JSONL, one line per
+// input line, in order). OUT is written atomically. It returns the number of
+// lines written.
+func (w *Workbench) Predict(in, out string) (int, error) {
+	if err := w.needTask(); err != nil {
+		return 0, err
+	}
+	in, out = expandHome(in), expandHome(out)
+	data, err := os.ReadFile(in)
+	if err != nil {
+		return 0, fmt.Errorf("predict: %w", err)
+	}
+	// Parse every line first: a bad line is an error before anything is written.
+	type lineExamples struct{ first, count int }
+	var lines []lineExamples
+	var exs []tasks.Example
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for n := 1; sc.Scan(); n++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		got, err := tasks.ParsePredictLine(w.Task, in, n, sc.Bytes())
+		if err != nil {
+			return 0, err
+		}
+		lines = append(lines, lineExamples{len(exs), len(got)})
+		exs = append(exs, got...)
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("predict: %s: %w", in, err)
+	}
+	if len(exs) == 0 {
+		return 0, fmt.Errorf("predict: %s has no examples", in)
+	}
+	enc, err := tasks.EncodeExamples(w.Task, exs, w.Model.Tokenizer, w.intParam("max_len"))
+	if err != nil {
+		return 0, err
+	}
+	p, err := w.Predictor()
+	if err != nil {
+		return 0, err
+	}
+	preds, err := p.Predict(toModelExamples(enc))
+	if err != nil {
+		return 0, err
+	}
+	var buf bytes.Buffer
+	for _, l := range lines {
+		for i := l.first; i < l.first+l.count; i++ {
+			line, err := w.predictionLine(enc, preds, i)
+			if err != nil {
+				return 0, err
+			}
+			b, err := json.Marshal(line)
+			if err != nil {
+				return 0, err
+			}
+			buf.Write(b)
+			buf.WriteByte('\n')
+		}
+	}
+	if err := writeFileAtomic(out, buf.Bytes()); err != nil {
+		return 0, fmt.Errorf("predict: %w", err)
+	}
+	return len(exs), nil
+}
+
+func (w *Workbench) predictionLine(enc *tasks.Encoded, preds *trainer.Predictions, i int) (PredictLine, error) {
+	pr := preds.Examples[i]
+	var line PredictLine
+	if w.Task.Kind == tasks.TokenClassification {
+		first := enc.FirstSub[i]
+		rows := make([][]float32, len(first))
+		labels := make([]string, len(first))
+		for wi, pos := range first {
+			if pos < 0 || pos >= len(pr.Logits) {
+				labels[wi] = "O"
+				continue
+			}
+			rows[wi] = pr.Logits[pos]
+			labels[wi] = w.Task.Labels[argmax(pr.Logits[pos])]
+		}
+		line.Logits, line.Label = rows, labels
+	} else {
+		line.Logits = pr.Logits[0]
+		k := argmax(pr.Logits[0])
+		if w.Task.Kind == tasks.MultipleChoice {
+			line.Label = k
+		} else {
+			line.Label = w.Task.Labels[k]
+		}
+	}
+	m := w.spec.Method
+	alphaLayers, lambdaLayers := m.GateLayout()
+	if m.Kind.HasLayerGate() {
+		line.Gates.LayerScale = make([]*float64, len(lambdaLayers))
+		for l, has := range lambdaLayers {
+			if has && !math.IsNaN(preds.Lambda[l]) {
+				v := preds.Lambda[l]
+				line.Gates.LayerScale[l] = &v
+			}
+		}
+	}
+	if m.Kind.HasTokenGate() {
+		line.Gates.TokenGate = make([][]float32, len(alphaLayers))
+		for l, has := range alphaLayers {
+			if has {
+				line.Gates.TokenGate[l] = pr.Alpha[l]
+			}
+		}
+	}
+	return line, nil
+}
+
+// writeFileAtomic writes data to a temp file beside path and renames it into place.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
