@@ -166,6 +166,14 @@ func (w *Workbench) prepare() error {
 		seed := uint64(w.intParam("seed"))
 		method.Create(w.ctx, &spec.Method, w.Model.Config.HiddenSize, seed)
 		model.CreateHead(w.ctx, spec, seed+1)
+		if spec.Method.Kind != method.FT {
+			// A frozen backbone after FT would keep FT's trained weights: reload them.
+			if err := w.reloadBackboneIfTrained(); err != nil {
+				return err
+			}
+		}
+		trainer.ResetOptimizer(w.ctx)
+		w.trainer = nil
 		w.fresh, w.stale = false, true
 		w.predictor = nil
 		w.LastStep = nil
@@ -191,8 +199,11 @@ func (w *Workbench) Trainer() (*trainer.Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if old != nil { // keep the record of the run so far
+	if old != nil { // a settings change mid-run: keep the record of the run so far
 		t.Losses, t.History, t.StepCount = old.Losses, old.History, old.StepCount
+	}
+	if w.spec.Method.Kind == method.FT {
+		w.backboneTrained = true
 	}
 	w.trainer, w.stale = t, false
 	return t, nil

@@ -50,6 +50,8 @@ type Workbench struct {
 	fresh     bool // method variables need (re)creation
 	stale     bool // trainer needs rebuilding
 
+	backboneTrained bool // FT has changed the backbone's weights since it was loaded
+
 	// LastStep is the last training step's result (its gates are "the current batch").
 	LastStep *trainer.StepResult
 	// EvalHistory holds every end-of-epoch evaluation of Train.
@@ -107,8 +109,21 @@ func (w *Workbench) LoadModel(name string) error {
 	}
 	w.ctx = ctx
 	w.Model = &Model{Name: name, Dir: dir, Config: cfg, Tokenizer: tok}
+	w.backboneTrained = false
 	w.Adapter = ""
 	w.resetAll()
+	return nil
+}
+
+// reloadBackboneIfTrained puts the checkpoint's weights back after FT trained them.
+func (w *Workbench) reloadBackboneIfTrained() error {
+	if !w.backboneTrained {
+		return nil
+	}
+	if _, err := bert.LoadDir(w.ctx, w.Model.Dir, false); err != nil {
+		return err
+	}
+	w.backboneTrained = false
 	return nil
 }
 

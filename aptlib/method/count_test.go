@@ -137,3 +137,25 @@ func TestNumTrainablePaperFormulas(t *testing.T) {
 		t.Errorf("bert-base backbone: bert.Tensors has %d parameters, NumParameters says %d, want 109,482,240", total, cfg.NumParameters())
 	}
 }
+
+// TestCreateReplacesEarlierMethod: Create on a context that holds another
+// configuration's variables (the workbench calls Create on the same context after
+// `set method=...` or `set prefix_len=...`, aptlib/run.go prepare) leaves exactly the
+// new configuration's variables. Left-over gates, layer scales or prefixes of layers
+// that now have none would be picked up by trainer.TrainableVariables, updated
+// (decayed) every step and counted as trainable, though no output uses them.
+func TestCreateReplacesEarlierMethod(t *testing.T) {
+	ctx := context.New()
+	first := method.Config{Kind: method.APT, PrefixLens: []int{4, 0, 2}, GatePooling: method.PoolMean, InitStd: 0.02, LayerScaleInit: 1}
+	method.Create(ctx, &first, 8, 1)
+	second := method.Config{Kind: method.PT2, PrefixLens: []int{0, 3, 0}, GatePooling: method.PoolMean, InitStd: 0.02}
+	method.Create(ctx, &second, 8, 2)
+	var names []string
+	for v := range ctx.IterVariables() {
+		names = append(names, method.AdapterName(v))
+	}
+	slices.Sort(names)
+	if want := []string{"prefix.1.key", "prefix.1.value"}; !slices.Equal(names, want) {
+		t.Errorf("after Create(apt [4 0 2]) then Create(pt2 [0 3 0]) the context holds %v, want %v", names, want)
+	}
+}

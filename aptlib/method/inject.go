@@ -57,6 +57,23 @@ func Create(ctx *context.Context, c *Config, d int, seed uint64) {
 		}
 		return out
 	}
+	// Drop the variables of an earlier configuration: a layer that loses its
+	// prefix, or a gate the new kind lacks, must not linger (the trainer would
+	// otherwise decay them and an adapter save would see them).
+	var stale []*context.Variable
+	for v := range ctx.IterVariables() {
+		for _, s := range []string{ScopePrefix, ScopeGate, ScopeLayerScale, ScopePrompt} {
+			if v.Scope() == "/"+s || strings.HasPrefix(v.Scope(), "/"+s+"/") {
+				stale = append(stale, v)
+				break
+			}
+		}
+	}
+	for _, v := range stale {
+		if err := ctx.DeleteVariable(v.Scope(), v.Name()); err != nil {
+			panic(fmt.Errorf("method: removing %s/%s: %w", v.Scope(), v.Name(), err))
+		}
+	}
 	set := func(scope, name string, data []float32, dims ...int) {
 		SetVariable(ctx, scope, name, tensors.FromFlatDataAndDimensions(data, dims...))
 	}

@@ -1,7 +1,9 @@
 package trainer
 
 import (
+	"fmt"
 	"math"
+	"strings"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -29,6 +31,10 @@ type AdamW struct {
 func momentVar(ctx *context.Context, which string, v *context.Variable) *context.Variable {
 	scope := "/" + ScopeOptimizer + "/" + which + v.Scope()
 	if m := ctx.GetVariableByScopeAndName(scope, v.Name()); m != nil {
+		if !m.Shape().Equal(v.Shape()) {
+			// v was re-created with another shape (e.g. a new prefix length): restart its moments at zero.
+			m.MustSetValue(tensors.FromShape(v.Shape()))
+		}
 		return m
 	}
 	zero := tensors.FromShape(v.Shape())
@@ -94,4 +100,20 @@ func (s Schedule) LR(step int) float64 {
 		return s.Peak
 	}
 	return s.Peak * math.Max(0, float64(s.Total-step)/float64(max(1, s.Total-s.Warmup)))
+}
+
+// ResetOptimizer deletes every AdamW moment from ctx, so that a new run starts
+// from zero moments.
+func ResetOptimizer(ctx *context.Context) {
+	var stale []*context.Variable
+	for v := range ctx.IterVariables() {
+		if strings.HasPrefix(v.Scope(), "/"+ScopeOptimizer+"/") {
+			stale = append(stale, v)
+		}
+	}
+	for _, v := range stale {
+		if err := ctx.DeleteVariable(v.Scope(), v.Name()); err != nil {
+			panic(fmt.Errorf("trainer: removing %s/%s: %w", v.Scope(), v.Name(), err))
+		}
+	}
 }

@@ -862,3 +862,31 @@ func setup(t testing.TB, kind method.Kind, head model.Head) (*context.Context, *
 	model.CreateHead(ctx, spec, 8)
 	return ctx, spec
 }
+
+// TestTrainAfterPrefixLengthChange: a run, then new prefix lengths on the same
+// context (what the workbench does after `set prefix_len=...`: method.Create again,
+// then trainer.New), then training again must work. The AdamW moments of the first
+// run (/optimizer/m|v/prefix/0/key, [3, d]) must not be reused for the new
+// prefix ([2, d]).
+func TestTrainAfterPrefixLengthChange(t *testing.T) {
+	be := suiteBackend(t)
+	ctx, spec := suiteNewModel(t, suiteMethodConfig(method.APT, 3))
+	data := suiteMarkerTask(16, 1)
+	opts := Options{BatchSize: 8, MaxLen: 16, Bucket: 16, Seed: 1}
+	tr, err := New(be, ctx, spec, data, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Step(); err != nil {
+		t.Fatal(err)
+	}
+	spec.Method.PrefixLens = []int{2, 0, 2} // layer 0: 3 -> 2 slots
+	method.Create(ctx, &spec.Method, spec.Bert.HiddenSize, 2)
+	tr, err = New(be, ctx, spec, data, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Step(); err != nil {
+		t.Fatalf("training after changing the prefix lengths: %v", err)
+	}
+}
