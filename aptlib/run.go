@@ -94,8 +94,26 @@ func canonicalSplit(s string) string {
 	return s
 }
 
-// splitExamples returns a split's examples, applying the honest protocol's hold-out.
+// splitExamples returns a split's examples, applying the honest protocol's
+// hold-out and the train_limit / eval_limit settings.
 func (w *Workbench) splitExamples(split string) (*tasks.Split, error) {
+	s, err := w.rawSplitExamples(split)
+	if err != nil {
+		return nil, err
+	}
+	limit := w.intParam("eval_limit")
+	if split == "train" {
+		limit = w.intParam("train_limit")
+	}
+	if limit > 0 && limit < len(s.Examples) {
+		cut := *s
+		cut.Examples = s.Examples[:limit]
+		return &cut, nil
+	}
+	return s, nil
+}
+
+func (w *Workbench) rawSplitExamples(split string) (*tasks.Split, error) {
 	honest := w.strParam("protocol") == string(tasks.ProtocolHonestHeldOut)
 	if honest && (split == "train" || split == "heldout") {
 		train, err := w.Task.Split("train")

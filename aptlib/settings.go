@@ -51,6 +51,8 @@ var Settings = []Setting{
 	{"gate_every", 1, "record a gate snapshot every this many steps", "trainer"},
 	{"protocol", "ptuning-v2-best-dev-epoch", "ptuning-v2-best-dev-epoch (select on dev) or honest-heldout (select on a part of train, report dev once)", "trainer"},
 	{"heldout", 0.1, "fraction of train held out for the honest protocol", "encoding"},
+	{"train_limit", 0, "use only the first N training examples (0 = all)", "encoding"},
+	{"eval_limit", 0, "evaluate on only the first N examples of dev/test (0 = all)", "encoding"},
 }
 
 // SettingKeys lists the keys in order (for completion and help).

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aptbench/apt/aptlib/trainer"
 )
 
 func demoBench(t *testing.T) *Workbench {
@@ -99,4 +101,33 @@ func TestDemoTrainsAPT(t *testing.T) {
 	}
 	st, _ := os.Stat(adapterPath)
 	t.Logf("adapter %d bytes; prediction: %s", st.Size(), strings.SplitN(string(out1), "\n", 2)[0])
+}
+
+// TestTrainCancelKeepsState: cancelling Train between steps returns the
+// context's error, keeps the steps done, and a later Train continues.
+func TestTrainCancelKeepsState(t *testing.T) {
+	w := demoBench(t)
+	w.Set("prefix_len", "2")
+	w.Set("train_limit", "64")
+	ctx, cancel := context.WithCancel(context.Background())
+	steps := 0
+	_, err := w.Train(ctx, TrainOptions{Steps: 50, OnStep: func(r trainer.StepResult) {
+		steps++
+		if steps == 3 {
+			cancel()
+		}
+	}})
+	if err != context.Canceled {
+		t.Fatalf("want context.Canceled, got %v", err)
+	}
+	tr, _ := w.Trainer()
+	if tr.StepCount != 3 || len(w.Losses()) != 3 {
+		t.Fatalf("after cancel: step count %d, %d losses; want 3", tr.StepCount, len(w.Losses()))
+	}
+	if _, err := w.Train(context.Background(), TrainOptions{Steps: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if tr.StepCount != 5 {
+		t.Fatalf("continued to step %d, want 5", tr.StepCount)
+	}
 }

@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -34,15 +35,24 @@ func main() {
 	python := flag.String("python", "/usr/bin/python3", "Python with torch for the reference rows (\"\" skips them)")
 	out := flag.String("out", "", "also write the table to this file")
 	child := flag.String("row", "", "internal: run one row (JSON) and print its result")
+	cpuProfile := flag.String("cpuprofile", "", "with -row: write a CPU profile of the row to this file")
 	flag.Parse()
 	if *child != "" {
+		if *cpuProfile != "" {
+			f, err := os.Create(*cpuProfile)
+			if err != nil {
+				fail(err)
+			}
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
 		var r bench.Row
 		if err := json.Unmarshal([]byte(*child), &r); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
 		json.NewEncoder(os.Stdout).Encode(bench.Run(r, *backendFlag))
-		return
+		return // deferred StopCPUProfile flushes the profile
 	}
 	var gs map[string]bool
 	if *groups != "" {
