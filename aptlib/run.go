@@ -251,8 +251,9 @@ type TrainOptions struct {
 }
 
 // Train runs steps or epochs, evaluating on the selection split at every epoch
-// end, keeping the best state (restored at the end) and stopping early by
-// `patience`. Cancelling ctx stops between steps with the state kept.
+// end and stopping early by `patience`. A run of epochs ends on its
+// best-scoring state; a run of n steps ends where it stopped. Cancelling ctx
+// stops between steps with the state kept.
 func (w *Workbench) Train(ctx gocontext.Context, o TrainOptions) (trainer.FitResult, error) {
 	t, err := w.Trainer()
 	if err != nil {
@@ -278,7 +279,9 @@ func (w *Workbench) Train(ctx gocontext.Context, o TrainOptions) (trainer.FitRes
 		}
 	}
 	res, err := t.Fit(ctx, trainer.FitOptions{
-		Steps: steps, Eval: eval, Patience: w.intParam("patience"), RestoreBest: true,
+		// Whole-epoch runs end on the best-scoring state (P-Tuning v2's and the honest
+		// protocol's selection); a run of n steps leaves the state where it stopped.
+		Steps: steps, Eval: eval, Patience: w.intParam("patience"), RestoreBest: o.Steps == 0,
 		OnStep: func(r trainer.StepResult) {
 			w.LastStep = &r
 			w.predictor = nil

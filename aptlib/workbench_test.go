@@ -131,3 +131,41 @@ func TestTrainCancelKeepsState(t *testing.T) {
 		t.Fatalf("continued to step %d, want 5", tr.StepCount)
 	}
 }
+
+// TestCheckpointResume: a workbench checkpoint restores settings and state, and
+// the resumed run's losses equal those of a run that never stopped.
+func TestCheckpointResume(t *testing.T) {
+	settings := map[string]string{"prefix_len": "2", "train_limit": "48", "seed": "7", "lr": "2e-2"}
+	w := demoBench(t)
+	for k, v := range settings {
+		w.Set(k, v)
+	}
+	if _, err := w.Train(context.Background(), TrainOptions{Steps: 3}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "run.ckpt")
+	if err := w.SaveCheckpoint(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Train(context.Background(), TrainOptions{Steps: 3}); err != nil {
+		t.Fatal(err)
+	}
+	want := w.Losses()[3:]
+
+	w2 := demoBench(t) // default settings: the checkpoint must bring its own
+	if err := w2.LoadCheckpoint(path); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := w2.Get("seed"); v != "7" {
+		t.Fatalf("seed after LoadCheckpoint: %s", v)
+	}
+	if _, err := w2.Train(context.Background(), TrainOptions{Steps: 3}); err != nil {
+		t.Fatal(err)
+	}
+	got := w2.Losses()[3:]
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("resumed losses %v, uninterrupted %v", got, want)
+		}
+	}
+}
