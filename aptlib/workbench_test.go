@@ -169,3 +169,20 @@ func TestCheckpointResume(t *testing.T) {
 		}
 	}
 }
+
+// TestNoRecompilationAfterFirstEpoch: length buckets make every batch shape
+// appear in the first epoch; later epochs compile nothing new.
+func TestNoRecompilationAfterFirstEpoch(t *testing.T) {
+	w := demoBench(t)
+	w.Set("prefix_len", "2")
+	w.Set("train_limit", "96")
+	w.Set("bucket", "8") // demo sentences span several 8-token buckets
+	var graphs []int
+	if _, err := w.Train(context.Background(), TrainOptions{Epochs: 3, OnEpoch: func(r trainer.EpochReport) { graphs = append(graphs, r.Graphs) }}); err != nil {
+		t.Fatal(err)
+	}
+	if len(graphs) != 3 || graphs[0] < 2 || graphs[1] != graphs[0] || graphs[2] != graphs[0] {
+		t.Fatalf("training graphs compiled after each epoch: %v (want several, then no new ones)", graphs)
+	}
+	t.Logf("graphs after each epoch: %v", graphs)
+}
