@@ -15,7 +15,8 @@ type Prediction struct {
 	// Logits: [NumLabels] for classification, [NumChoices] for multiple choice,
 	// and for tokens one [NumLabels] row per token position of the example.
 	Logits [][]float32
-	// Alpha[i] is this example's alpha_i (nil without a token gate or prefix at i).
+	// Alpha[i] is this example's alpha_i (nil without a token gate or prefix at i);
+	// for multiple choice, the mean over the example's (premise, choice) rows.
 	Alpha [][]float32
 }
 
@@ -71,6 +72,24 @@ func (p *Predictor) graph(ctx *context.Context, in []*Node) []*Node {
 	return outs
 }
 
+// exampleAlpha is example b's alpha [p] from a batch's alpha [rows, p]: its own
+// row, or for multiple choice the mean over its choices' rows.
+func exampleAlpha(a []float32, b, p, choices int) []float32 {
+	out := make([]float32, p)
+	for c := range choices {
+		row := a[(b*choices+c)*p : (b*choices+c+1)*p]
+		for s, v := range row {
+			out[s] += v
+		}
+	}
+	if choices > 1 {
+		for s := range out {
+			out[s] /= float32(choices)
+		}
+	}
+	return out
+}
+
 // Predict runs every example. Results are in the examples' order.
 func (p *Predictor) Predict(data []model.Example) (*Predictions, error) {
 	res := &Predictions{Examples: make([]Prediction, len(data))}
@@ -120,8 +139,7 @@ func (p *Predictor) Predict(data []model.Example) (*Predictions, error) {
 			}
 			for i, a := range alphas {
 				if a != nil {
-					pl := p.Spec.Method.PrefixLens[i]
-					pred.Alpha[i] = append([]float32(nil), a[b*pl:(b+1)*pl]...)
+					pred.Alpha[i] = exampleAlpha(a, b, p.Spec.Method.PrefixLens[i], batch.NumChoices)
 				}
 			}
 			res.Examples[ex] = pred

@@ -271,10 +271,17 @@ func (t *Trainer) trainGraph(ctx *context.Context, in []*Node) []*Node {
 	opt := AdamW{Beta1: t.Opts.Beta1, Beta2: t.Opts.Beta2, Epsilon: t.Opts.Epsilon, WeightDecay: t.Opts.WeightDecay}
 	norm := opt.update(ctx, t.vars, grads, lr, step, t.Opts.MaxGradNorm)
 	outs := []*Node{loss, norm}
-	count := Max(ReduceAllSum(weights), ScalarOne(g, weights.DType()))
+	// alpha has one row per encoder row: numChoices rows per example for
+	// multiple choice. Weigh each row by its example's weight.
+	rowWeights := weights
+	if numChoices > 1 {
+		b := weights.Shape().Dimensions[0]
+		rowWeights = Reshape(BroadcastToDims(InsertAxes(weights, -1), b, numChoices), b*numChoices)
+	}
+	count := Max(ReduceAllSum(rowWeights), ScalarOne(g, weights.DType()))
 	for _, a := range gates.Alpha {
 		if a != nil {
-			outs = append(outs, Div(ReduceSum(Mul(a, InsertAxes(weights, -1)), 0), count))
+			outs = append(outs, Div(ReduceSum(Mul(a, InsertAxes(rowWeights, -1)), 0), count))
 		}
 	}
 	for _, l := range gates.Lambda {
