@@ -219,6 +219,7 @@ func (w *Workbench) Trainer() (*trainer.Trainer, error) {
 	}
 	if old != nil { // a settings change mid-run: keep the record of the run so far
 		t.Losses, t.History, t.StepCount = old.Losses, old.History, old.StepCount
+		t.Epoch, t.BatchInEpoch = old.Epoch, old.BatchInEpoch
 	}
 	if w.spec.Method.Kind == method.FT {
 		w.backboneTrained = true

@@ -163,7 +163,7 @@ func prefix(ctx *context.Context, c *Config, i int, prev, mask *Node, gates *Gat
 		return nil, nil
 	}
 	g := prev.Graph()
-	batch, d := prev.Shape().Dimensions[0], prev.Shape().Dimensions[2]
+	batch := prev.Shape().Dimensions[0]
 	layer := strconv.Itoa(i)
 	key := variable(ctx, g, "/"+ScopePrefix+"/"+layer, "key")
 	value := variable(ctx, g, "/"+ScopePrefix+"/"+layer, "value")
@@ -201,7 +201,6 @@ func prefix(ctx *context.Context, c *Config, i int, prev, mask *Node, gates *Gat
 		}
 		return layers.DropoutStatic(ctx, out, c.PrefixDropout)
 	}
-	_ = d
 	return apply(key), apply(value)
 }
 

@@ -91,7 +91,9 @@ type Schedule struct {
 	Kind   string // "linear" (default) or "constant"
 }
 
-// LR is the learning rate for the update made at step (0-based), as HF's LambdaLR.
+// LR is the learning rate for the update made at step (0-based), as HF's LambdaLR
+// with get_linear_schedule_with_warmup: with warm-up, the first update's rate is
+// 0 (HF's first optimizer step too).
 func (s Schedule) LR(step int) float64 {
 	if step < s.Warmup {
 		return s.Peak * float64(step) / float64(max(1, s.Warmup))
