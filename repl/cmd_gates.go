@@ -1,0 +1,387 @@
+package repl
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/aptbench/apt/aptlib"
+	"github.com/aptbench/apt/viz"
+)
+
+var gateSources = []string{"batch", "train", "dev", "test"}
+
+// gateSource picks and checks a gates source: the last batch after a training
+// step, else dev.
+func (s *Shell) gateSource(cmd, arg string) (string, error) {
+	if arg == "" {
+		if s.w.LastStep != nil {
+			return "batch", nil
+		}
+		return "dev", nil
+	}
+	src := strings.ToLower(arg)
+	switch src {
+	case "batch", "train", "dev", "test", "heldout":
+		return src, nil
+	case "val", "valid", "validation":
+		return "dev", nil
+	}
+	return "", usageError(cmd, "unknown source %s%s: want batch, train, dev or test", printable(arg), didYouMean(src, gateSources))
+}
+
+func cmdGates(_ context.Context, s *Shell, args []string) error {
+	var src, jsonFile, csvFile string
+	var values, effective, byLabel bool
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch strings.ToLower(a) {
+		case "--values", "-v":
+			values = true
+		case "--effective", "-e":
+			effective = true
+		case "--by-label":
+			byLabel = true
+		case "--json", "--csv":
+			if i+1 >= len(args) {
+				return usageError("gates", "%s needs a file name", a)
+			}
+			p, err := s.expandPath(args[i+1])
+			if err != nil {
+				return fmt.Errorf("gates: %w", err)
+			}
+			if strings.ToLower(a) == "--json" {
+				jsonFile = p
+			} else {
+				csvFile = p
+			}
+			i++
+		default:
+			if strings.HasPrefix(a, "-") {
+				return usageError("gates", "unknown option %s%s", printable(a), didYouMean(a, []string{"--values", "--effective", "--by-label", "--json", "--csv"}))
+			}
+			if src != "" {
+				return usageError("gates", "give one source (got %s and %s)", src, printable(a))
+			}
+			var err error
+			if src, err = s.gateSource("gates", a); err != nil {
+				return err
+			}
+		}
+	}
+	if src == "" {
+		src, _ = s.gateSource("gates", "")
+	}
+	r, err := s.w.Gates(src)
+	if err != nil {
+		return err
+	}
+	if jsonFile != "" {
+		if err := writeGatesJSON(jsonFile, r); err != nil {
+			return err
+		}
+	}
+	if csvFile != "" {
+		if err := writeGatesCSV(csvFile, r); err != nil {
+			return err
+		}
+	}
+	quiet := jsonFile != "" || csvFile != ""
+	if !quiet || values || effective || byLabel {
+		s.showGates(r, values, effective, byLabel)
+	}
+	for _, f := range []string{jsonFile, csvFile} {
+		if f != "" {
+			s.printf("wrote %s (gates of %s)\n", f, sourceText(r.Source))
+		}
+	}
+	return nil
+}
+
+// showGates prints the heat map, the lambda bars, the layer scores and a
+// legend.
+func (s *Shell) showGates(r *aptlib.GateReport, values, effective, byLabel bool) {
+	o := s.termOptions()
+	o.Values = values
+	hasAlpha := r.Method.HasTokenGate()
+	hasLambda := r.Method.HasLayerGate()
+	if !hasAlpha && !hasLambda {
+		s.printf("method %s has prefixes but no gates (every slot is used at weight 1); use apt to learn gates\n", r.Method)
+		return
+	}
+	switch {
+	case effective || !hasAlpha:
+		s.printf("%s", viz.Terminal(r.EffectiveMap(), o))
+	default:
+		s.printf("%s", viz.Terminal(r.AlphaMap(), o))
+	}
+	if byLabel && len(r.AlphaByLabel) > 0 && hasAlpha {
+		labels := make([]string, 0, len(r.AlphaByLabel))
+		for l := range r.AlphaByLabel {
+			labels = append(labels, l)
+		}
+		sort.Strings(labels)
+		for _, l := range labels {
+			sub := *r
+			sub.Alpha = r.AlphaByLabel[l]
+			sub.Source = r.Source + ", label " + l
+			s.println()
+			m := sub.AlphaMap()
+			if effective {
+				m = sub.EffectiveMap()
+			}
+			s.printf("%s", viz.Terminal(m, o))
+		}
+	} else if byLabel {
+		s.note("per-label gates need a split source with a token gate (e.g. gates dev --by-label)")
+	}
+	s.println()
+	if hasLambda {
+		s.printf("%s", viz.TerminalBars(r.LambdaBars(), o))
+	} else {
+		s.printf("no layer gate (method %s): lambda is fixed at 1\n", r.Method)
+	}
+	scores := r.LayerScores()
+	parts := make([]string, len(scores))
+	for i, v := range scores {
+		parts[i] = fmt.Sprintf("L%d %s", i, num2(v))
+	}
+	s.printf("layer score (mean lambda*alpha): %s\n", strings.Join(parts, "  "))
+	var legend []string
+	if hasAlpha {
+		legend = append(legend, "alpha: token gate per prefix slot, 0 = slot switched off, 1 = fully on")
+	}
+	if hasLambda {
+		legend = append(legend, "lambda: layer scale, starts at 1.0")
+	}
+	legend = append(legend, "source: "+r.Source)
+	if !values {
+		legend = append(legend, "gates --values prints the numbers")
+	}
+	s.printf("%s\n", s.dim(hang(strings.Join(legend, "; "), s.width()-1, "  ")))
+}
+
+// sourceText turns "dev (120 examples)" into "dev, 120 examples".
+func sourceText(src string) string {
+	if i := strings.Index(src, " ("); i >= 0 && strings.HasSuffix(src, ")") {
+		return src[:i] + ", " + src[i+2:len(src)-1]
+	}
+	return src
+}
+
+func num2(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "-"
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+// nullable turns NaN into JSON null.
+func nullable(xs []float64) []*float64 {
+	if xs == nil {
+		return nil
+	}
+	out := make([]*float64, len(xs))
+	for i, v := range xs {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			v := v
+			out[i] = &v
+		}
+	}
+	return out
+}
+
+func nullableRows(rows [][]float64) [][]*float64 {
+	if rows == nil {
+		return nil
+	}
+	out := make([][]*float64, len(rows))
+	for i, r := range rows {
+		out[i] = nullable(r)
+	}
+	return out
+}
+
+// gatesJSON is the --json export.
+type gatesJSON struct {
+	Source       string                  `json:"source"`
+	Method       string                  `json:"method"`
+	Examples     int                     `json:"examples"`
+	PrefixLens   []int                   `json:"prefix_lens"`
+	Lambda       []*float64              `json:"lambda"`
+	Alpha        [][]*float64            `json:"alpha"`
+	AlphaByLabel map[string][][]*float64 `json:"alpha_by_label"`
+}
+
+func writeGatesJSON(path string, r *aptlib.GateReport) error {
+	g := gatesJSON{Source: r.Source, Method: string(r.Method), Examples: r.Examples, PrefixLens: r.PrefixLens,
+		Lambda: nullable(r.Lambda), Alpha: nullableRows(r.Alpha)}
+	if !r.Method.HasLayerGate() {
+		g.Lambda = nil
+	}
+	if r.AlphaByLabel != nil && r.Method.HasTokenGate() {
+		g.AlphaByLabel = map[string][][]*float64{}
+		for k, v := range r.AlphaByLabel {
+			g.AlphaByLabel[k] = nullableRows(v)
+		}
+	}
+	b, err := json.MarshalIndent(g, "", "  ")
+	if err != nil {
+		return fmt.Errorf("gates --json: %w", err)
+	}
+	return writeFileAtomic("gates --json", path, append(b, '\n'))
+}
+
+// writeGatesCSV writes layer,slot,alpha,lambda,effective rows, one per prefix
+// slot; a gate the method lacks is an empty cell.
+func writeGatesCSV(path string, r *aptlib.GateReport) error {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"layer", "slot", "alpha", "lambda", "effective"})
+	eff := r.Effective()
+	for l, p := range r.PrefixLens {
+		for slot := 0; slot < p; slot++ {
+			alpha, lambda := "", ""
+			if r.Method.HasTokenGate() && l < len(r.Alpha) && slot < len(r.Alpha[l]) {
+				alpha = csvNum(r.Alpha[l][slot])
+			}
+			if r.Method.HasLayerGate() && l < len(r.Lambda) {
+				lambda = csvNum(r.Lambda[l])
+			}
+			e := ""
+			if l < len(eff) && slot < len(eff[l]) {
+				e = csvNum(eff[l][slot])
+			}
+			w.Write([]string{strconv.Itoa(l), strconv.Itoa(slot), alpha, lambda, e})
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return fmt.Errorf("gates --csv: %w", err)
+	}
+	return writeFileAtomic("gates --csv", path, buf.Bytes())
+}
+
+func csvNum(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'g', 8, 64)
+}
+
+// writeFileAtomic writes data beside path and renames it into place.
+func writeFileAtomic(cmd, path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("%s: cannot write %s: %w", cmd, path, unwrapPathErr(err))
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("%s: cannot write %s: %w", cmd, path, unwrapPathErr(err))
+	}
+	return nil
+}
+
+func unwrapPathErr(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	if le, ok := err.(*os.LinkError); ok {
+		return le.Err
+	}
+	return err
+}
+
+var plotKinds = []string{"loss", "gates", "lambda", "alpha"}
+
+func cmdPlot(_ context.Context, s *Shell, args []string) error {
+	if len(args) < 2 || len(args) > 3 {
+		return usageError("plot", "give what to plot and a file")
+	}
+	kind := strings.ToLower(args[0])
+	if !contains(plotKinds, kind) {
+		return usageError("plot", "unknown picture %s%s: want loss, gates, lambda or alpha", printable(args[0]), didYouMean(kind, plotKinds))
+	}
+	path, err := s.expandPath(args[1])
+	if err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	if ext := strings.ToLower(filepath.Ext(path)); ext != ".svg" && ext != ".png" {
+		return usageError("plot", "%s must end in .svg or .png", printable(args[1]))
+	}
+	if len(args) == 3 && kind != "gates" {
+		return usageError("plot", "only plot gates takes a source")
+	}
+	var fig viz.Figure
+	switch kind {
+	case "loss":
+		if len(s.w.Losses()) == 0 {
+			return fmt.Errorf("plot loss: no training yet (train or step first)")
+		}
+		fig = s.w.LossPlot()
+	case "lambda", "alpha":
+		var lp viz.LinePlot
+		var err error
+		if kind == "lambda" {
+			lp, err = s.w.LambdaPlot()
+		} else {
+			lp, err = s.w.AlphaPlot()
+		}
+		if err != nil {
+			return fmt.Errorf("plot %s: %w", kind, err)
+		}
+		fig = lp
+	case "gates":
+		src := ""
+		if len(args) == 3 {
+			src = args[2]
+		}
+		src, err := s.gateSource("plot", src)
+		if err != nil {
+			return err
+		}
+		r, err := s.w.Gates(src)
+		if err != nil {
+			return err
+		}
+		if r.Method.HasTokenGate() {
+			fig = r.AlphaMap()
+		} else {
+			fig = r.EffectiveMap()
+		}
+	}
+	if err := viz.Save(path, fig); err != nil {
+		return fmt.Errorf("plot %s: %w", kind, err)
+	}
+	s.printf("wrote %s (%s)\n", path, bytesText(statFile(path)))
+	return nil
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
