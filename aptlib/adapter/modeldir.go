@@ -1,7 +1,6 @@
 package adapter
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -216,28 +215,16 @@ func swapDir(tmp, dir string) error {
 // configJSON is config.json: the bert.Config with HF's keys, plus the keys
 // transformers writes for a BertModel and the label names.
 func configJSON(spec *model.Spec, labels []string) ([]byte, error) {
-	raw, err := json.Marshal(spec.Bert)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, err
-	}
-	m["architectures"] = []string{"BertModel"}
-	m["torch_dtype"] = "float32"
-	if m["model_type"] == nil || m["model_type"] == "" {
-		m["model_type"] = "bert"
-	}
+	extra := map[string]any{"torch_dtype": "float32"}
 	if spec.Head != model.MultipleChoice {
 		id2label, label2id := map[string]string{}, map[string]int{}
 		for i, l := range labels {
 			id2label[strconv.Itoa(i)] = l
 			label2id[l] = i
 		}
-		m["id2label"], m["label2id"] = id2label, label2id
+		extra["id2label"], extra["label2id"] = id2label, label2id
 	}
-	return json.MarshalIndent(m, "", "  ")
+	return spec.Bert.JSON(extra)
 }
 
 func writeFileSync(path string, data []byte) error {

@@ -112,3 +112,27 @@ func (c *Config) NumParameters() int {
 	layer := 4*(d*d+d) + 2*d + (d*f + f) + (f*d + d) + 2*d
 	return emb + L*layer + d*d + d
 }
+
+// JSON returns a HuggingFace config.json for c: its keys as transformers'
+// BertConfig names them, "architectures": ["BertModel"], "model_type": "bert",
+// "initializer_range": 0.02, plus the extra keys (which win), indented.
+func (c *Config) JSON(extra map[string]any) ([]byte, error) {
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	m["architectures"] = []string{"BertModel"}
+	m["initializer_range"] = 0.02
+	if m["model_type"] == nil || m["model_type"] == "" {
+		m["model_type"] = "bert"
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	out, err := json.MarshalIndent(m, "", "  ")
+	return append(out, '\n'), err
+}
