@@ -258,7 +258,7 @@ const cases = [
   P('truncate not needed', 'a b', 'c d', { max_len: 16 }),
   P('truncate subwords', 'unaffable supercalifragilisticexpialidocious', 'antidisestablishmentarianism tokenization', { max_len: 16 }),
 
-  W('conll sentence', ['EU', 'rejects', 'German', 'call', 'to', 'boycott', 'British', 'lamb', '.']),
+  W('news-style words', ['UN', 'praises', 'Dutch', 'plan', 'to', 'protect', 'Welsh', 'sheep', '.']),
   W('words splitting further', ['U.S.', "don't", 'naïve', 'Straße', '中文', '😀', 'e-mail']),
   W('empty and blank words', ['a', '', ' ', '\u200b', 'b', '\t']),
   W('words with special token', ['[SEP]', 'x[MASK]y']),
