@@ -9,7 +9,7 @@
 # demo model: docker run -e APT_MODEL=bert-base-uncased ... (needs network), or
 # mount a model directory (-v /path/to/model:/model -e APT_MODEL=/model). To run
 # the benchmark notebooks on real data, mount the benchmark folder beside the
-# checkout: -v /path/to/shared:/work/shared:ro (it holds data/CB, data/CoNLL04,
+# checkout: -v /path/to/shared:/opt/shared:ro (it holds data/CB, data/CoNLL04,
 # ...; without it the notebooks fall back to the demo task, with a note).
 #
 # The install steps are exactly scripts/install-deps.sh, which CI runs on every
@@ -21,7 +21,7 @@ ENV DEBIAN_FRONTEND=noninteractive \
     GOTOOLCHAIN=local \
     LANG=C.UTF-8
 
-WORKDIR /work/apt
+WORKDIR /opt/apt-workbench
 COPY . .
 
 # Go modules, Jupyter (Debian packages), gonb, goimports, gopls, kernel spec.
@@ -32,6 +32,6 @@ RUN scripts/install-deps.sh \
  && rm -rf /var/lib/apt/lists/*
 
 EXPOSE 8888
-WORKDIR /work/apt/notebooks
+WORKDIR /opt/apt-workbench/notebooks
 CMD ["jupyter", "notebook", "--ip=0.0.0.0", "--port=8888", "--no-browser", "--allow-root", \
-     "--notebook-dir=/work/apt/notebooks"]
+     "--notebook-dir=/opt/apt-workbench/notebooks"]
