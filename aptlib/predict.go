@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 
 	"github.com/aptbench/apt/aptlib/tasks"
 	"github.com/aptbench/apt/aptlib/trainer"
+	"github.com/aptbench/apt/internal/atomicfile"
 )
 
 // PredictLine is one line of the prediction output (SPEC section 4).
@@ -91,7 +91,7 @@ func (w *Workbench) Predict(in, out string) (int, error) {
 			buf.WriteByte('\n')
 		}
 	}
-	if err := writeFileAtomic(out, buf.Bytes()); err != nil {
+	if err := atomicfile.WriteBytes(out, buf.Bytes()); err != nil {
 		return 0, fmt.Errorf("predict: %w", err)
 	}
 	return len(exs), nil
@@ -142,30 +142,4 @@ func (w *Workbench) predictionLine(enc *tasks.Encoded, preds *trainer.Prediction
 		}
 	}
 	return line, nil
-}
-
-// writeFileAtomic writes data to a temp file beside path and renames it into place.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/aptbench/apt/aptlib"
+	"github.com/aptbench/apt/internal/atomicfile"
 	"github.com/aptbench/apt/viz"
 )
 
@@ -277,26 +278,9 @@ func csvNum(v float64) string {
 	return strconv.FormatFloat(v, 'g', 8, 64)
 }
 
-// writeFileAtomic writes data beside path and renames it into place.
+// writeFileAtomic writes data atomically, with the command's name in the error.
 func writeFileAtomic(cmd, path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("%s: cannot write %s: %w", cmd, path, unwrapPathErr(err))
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := atomicfile.WriteBytes(path, data); err != nil {
 		return fmt.Errorf("%s: cannot write %s: %w", cmd, path, unwrapPathErr(err))
 	}
 	return nil

@@ -6,10 +6,10 @@ import (
 	"image"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/aptbench/apt/internal/atomicfile"
 	"gonum.org/v1/plot/vg/vgimg"
 )
 
@@ -77,41 +77,11 @@ func Save(path string, f Figure) error {
 	default:
 		return fmt.Errorf("viz: cannot save %q: the file name must end in .svg or .png", path)
 	}
-	var buf bytes.Buffer
+	var buf bytes.Buffer // drawn first, so a drawing error leaves no file at all
 	if err := write(&buf, f); err != nil {
 		return err
 	}
-	return writeAtomic(path, buf.Bytes())
-}
-
-func writeAtomic(path string, data []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("viz: saving %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("viz: saving %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("viz: saving %s: %w", path, err)
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("viz: saving %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("viz: saving %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.WriteBytes(path, buf.Bytes()); err != nil {
 		return fmt.Errorf("viz: saving %s: %w", path, err)
 	}
 	return nil

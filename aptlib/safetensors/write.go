@@ -9,11 +9,11 @@ import (
 	"io"
 	"maps"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/aptbench/apt/internal/atomicfile"
 )
 
 // Tensor is a named float32 tensor to write. Data is row-major and holds
@@ -35,45 +35,9 @@ func Write(path string, tensors []Tensor, metadata map[string]string) (err error
 	if err != nil {
 		return withFile(err, path)
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	err = atomicfile.Write(path, func(w io.Writer) error { return writeBody(w, hdr, order) })
 	if err != nil {
-		return fmt.Errorf("safetensors: %s: creating temporary file: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	if err = writeBody(w, hdr, order); err != nil {
 		return fmt.Errorf("safetensors: %s: writing: %w", path, err)
-	}
-	if err = w.Flush(); err != nil {
-		return fmt.Errorf("safetensors: %s: writing: %w", path, err)
-	}
-	// CreateTemp makes the file 0600; give it the usual permissions.
-	if err = tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("safetensors: %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("safetensors: %s: fsync: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("safetensors: %s: closing: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("safetensors: %s: %w", path, err)
-	}
-	// Make the rename itself durable. Best effort: the file is complete and
-	// in place either way, and some systems cannot fsync a directory.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }
