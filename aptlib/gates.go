@@ -49,15 +49,7 @@ func (w *Workbench) Gates(source string) (*GateReport, error) {
 		return r, nil
 	}
 	split := canonicalSplit(source)
-	_, exs, err := w.Encoded(split)
-	if err != nil {
-		return nil, err
-	}
-	p, err := w.Predictor()
-	if err != nil {
-		return nil, err
-	}
-	preds, err := p.Predict(exs)
+	_, exs, preds, err := w.predictSplit(split)
 	if err != nil {
 		return nil, err
 	}

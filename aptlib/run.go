@@ -276,7 +276,7 @@ func (w *Workbench) Train(ctx gocontext.Context, o TrainOptions) (trainer.FitRes
 			if err != nil {
 				return 0, nil, err
 			}
-			return mainScore(w.Task, scores), scores, nil
+			return MainScore(w.Task, scores), scores, nil
 		}
 	}
 	res, err := t.Fit(ctx, trainer.FitOptions{
@@ -302,9 +302,9 @@ func (w *Workbench) Train(ctx gocontext.Context, o TrainOptions) (trainer.FitRes
 	return res, err
 }
 
-// mainScore is the number model selection maximises: the mean of the task's
+// MainScore is the number model selection maximises: the mean of the task's
 // metrics (e.g. CB: accuracy and macro-F1; MultiRC: F1a and EM; NER: F1).
-func mainScore(t *tasks.Task, s tasks.Scores) float64 {
+func MainScore(t *tasks.Task, s tasks.Scores) float64 {
 	if f, ok := s["f1"]; ok && t.Kind == tasks.TokenClassification {
 		return f
 	}
@@ -336,18 +336,24 @@ func (w *Workbench) Predictor() (*trainer.Predictor, error) {
 	return w.predictor, nil
 }
 
-// Eval scores a split (train, dev, test or heldout) with the task's metrics.
-func (w *Workbench) Eval(split string) (tasks.Scores, error) {
-	split = canonicalSplit(split)
+// predictSplit runs the model over a split's examples.
+func (w *Workbench) predictSplit(split string) (*tasks.Encoded, []model.Example, *trainer.Predictions, error) {
 	enc, exs, err := w.Encoded(split)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	p, err := w.Predictor()
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	preds, err := p.Predict(exs)
+	return enc, exs, preds, err
+}
+
+// Eval scores a split (train, dev, test or heldout) with the task's metrics.
+func (w *Workbench) Eval(split string) (tasks.Scores, error) {
+	split = canonicalSplit(split)
+	enc, _, preds, err := w.predictSplit(split)
 	if err != nil {
 		return nil, err
 	}

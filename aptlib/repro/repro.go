@@ -182,7 +182,7 @@ func runOne(ctx context.Context, c Config, task, m string, seed int, apt *aptRes
 			return fail(fmt.Errorf("no dev evaluation happened"))
 		}
 	}
-	run.Main = mainScore(w.Task, run.Scores)
+	run.Main = aptlib.MainScore(w.Task, run.Scores)
 	run.Seconds = time.Since(start).Seconds()
 	var out *aptResult
 	if m == "apt" {
@@ -210,22 +210,6 @@ func probeLengths(m string, apt *aptResult) []int {
 	return method.ProbeLengths(scores, apt.config.TotalPrefix(), 0)
 }
 
-func mainScore(t *tasks.Task, s tasks.Scores) float64 {
-	if f, ok := s["f1"]; ok && t.Kind == tasks.TokenClassification {
-		return f
-	}
-	sum, n := 0.0, 0
-	for _, m := range t.Metrics {
-		if v, ok := s[m]; ok {
-			sum += v
-			n++
-		}
-	}
-	if n == 0 {
-		return math.NaN()
-	}
-	return sum / float64(n)
-}
 
 func mainName(s tasks.Scores) string {
 	return "score(" + strings.Join(sortedKeys(toStrings(s)), "+") + ")"
