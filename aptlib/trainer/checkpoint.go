@@ -340,6 +340,7 @@ func (t *Trainer) LoadCheckpoint(path string) error {
 	state.MutableBytes(func(b []byte) { copy(b, rngBytes) })
 	rng.MustSetValue(state)
 	t.Opts = opts
+	t.stepsPerEpoch = 0 // the batch size may differ
 	t.StepCount, t.Epoch, t.BatchInEpoch = pos[0], pos[1], pos[2]
 	t.Losses = losses
 	t.History = history

@@ -103,6 +103,8 @@ type Trainer struct {
 	plan      model.Plan
 	planEpoch int
 
+	stepsPerEpoch int // cached by StepsPerEpoch
+
 	// Position: the next batch is plan.Batches[BatchInEpoch] of epoch Epoch.
 	StepCount    int
 	Epoch        int
@@ -154,8 +156,12 @@ func TrainableVariables(ctx *context.Context) []*context.Variable {
 }
 
 // StepsPerEpoch is the number of batches of one epoch.
+// It is computed once (Step asks for the schedule at every step).
 func (t *Trainer) StepsPerEpoch() int {
-	return len(model.PlanEpoch(t.train, t.Opts.BatchSize, t.Opts.Bucket, t.Opts.MaxLen, nil).Batches)
+	if t.stepsPerEpoch == 0 {
+		t.stepsPerEpoch = len(model.PlanEpoch(t.train, t.Opts.BatchSize, t.Opts.Bucket, t.Opts.MaxLen, nil).Batches)
+	}
+	return t.stepsPerEpoch
 }
 
 // TotalSteps is the length of the schedule: Epochs epochs.
