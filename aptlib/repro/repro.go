@@ -210,7 +210,6 @@ func probeLengths(m string, apt *aptResult) []int {
 	return method.ProbeLengths(scores, apt.config.TotalPrefix(), 0)
 }
 
-
 func mainName(s tasks.Scores) string {
 	return "score(" + strings.Join(sortedKeys(toStrings(s)), "+") + ")"
 }
