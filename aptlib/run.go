@@ -237,7 +237,6 @@ func (w *Workbench) Step() (trainer.StepResult, error) {
 	r, err := t.Step()
 	if err == nil {
 		w.LastStep = &r
-		w.predictor = nil
 	}
 	return r, err
 }
@@ -285,7 +284,6 @@ func (w *Workbench) Train(ctx gocontext.Context, o TrainOptions) (trainer.FitRes
 		Steps: steps, Eval: eval, Patience: w.intParam("patience"), RestoreBest: o.Steps == 0,
 		OnStep: func(r trainer.StepResult) {
 			w.LastStep = &r
-			w.predictor = nil
 			if o.OnStep != nil {
 				o.OnStep(r)
 			}
@@ -298,7 +296,6 @@ func (w *Workbench) Train(ctx gocontext.Context, o TrainOptions) (trainer.FitRes
 		},
 		Progress: w.Log,
 	})
-	w.predictor = nil
 	return res, err
 }
 
