@@ -14,6 +14,7 @@ import (
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
 	"github.com/aptbench/apt/aptlib/safetensors"
+	"github.com/aptbench/apt/internal/outguard"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
@@ -75,6 +76,13 @@ func SaveModelDir(dir string, ctx *context.Context, spec *model.Spec, meta Meta)
 	vocab, err := findTokenizer(vocabDir)
 	if err != nil {
 		return fail("%v", err)
+	}
+	// Never replace the directory the tokenizer comes from (the loaded model),
+	// nor one holding it; then only an empty directory or one SaveModelDir wrote.
+	var guard outguard.Guard
+	guard.Dir("the model the tokenizer is copied from", vocabDir)
+	if err := guard.CheckDir("saving model directory", dir); err != nil {
+		return fmt.Errorf("adapter: %w", err)
 	}
 	if err := checkReplaceable(dir); err != nil {
 		return fail("%v", err)

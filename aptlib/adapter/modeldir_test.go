@@ -162,3 +162,29 @@ func TestModelDirAtomic(t *testing.T) {
 		t.Errorf("LoadModelDir(plain BertModel): %v", err)
 	}
 }
+
+// TestModelDirNeverReplacesItsTokenizerSource: a model directory SaveModelDir
+// wrote may be replaced, except when it is (or holds) the directory the
+// tokenizer is copied from, i.e. the model being fine-tuned.
+func TestModelDirNeverReplacesItsTokenizerSource(t *testing.T) {
+	ctx, spec := newFT(t, model.SequenceClassification)
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "ft-model")
+	meta := Meta{Task: "synthetic", MaxLen: 32, BaseModel: tinyModel}
+	if err := SaveModelDir(dir, ctx, spec, meta); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, "model.safetensors"))
+	for _, target := range []string{dir, parent, filepath.Join(dir, "..", "ft-model")} {
+		meta := Meta{Task: "synthetic", MaxLen: 32, BaseModel: tinyModel, Extra: map[string]string{ExtraVocabDir: dir}}
+		err := SaveModelDir(target, ctx, spec, meta)
+		if err == nil || !strings.Contains(err.Error(), target) || !strings.Contains(err.Error(), "the model the tokenizer is copied from") {
+			t.Errorf("SaveModelDir(%s) with its own tokenizer directory: %v", target, err)
+		}
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "model.safetensors"))
+	if string(before) != string(after) {
+		t.Error("the model directory was replaced")
+	}
+	noLeftovers(t, parent, dir)
+}

@@ -86,7 +86,9 @@ func nameFinal(err error, path, tmp string) error {
 // noDir is the error of a write into a directory that does not exist.
 type noDir struct{ dir string }
 
-func (e noDir) Error() string { return "no such directory " + filepath.Clean(e.dir) }
+func (e noDir) Error() string {
+	return "no such file or directory (the directory " + filepath.Clean(e.dir) + " does not exist)"
+}
 func (e noDir) Unwrap() error { return fs.ErrNotExist }
 
 // WriteBytes is Write with the whole content at hand.

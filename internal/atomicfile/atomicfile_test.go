@@ -76,7 +76,7 @@ func TestWriteErrorsNameTheOutput(t *testing.T) {
 		}
 	}
 	err := WriteBytes(filepath.Join(dir, "missing", "out.jsonl"), nil)
-	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "no such directory "+filepath.Join(dir, "missing")) {
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "the directory "+filepath.Join(dir, "missing")+" does not exist") {
 		t.Errorf("missing directory: %v", err)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) > 2 {
