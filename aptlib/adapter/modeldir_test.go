@@ -188,3 +188,23 @@ func TestModelDirNeverReplacesItsTokenizerSource(t *testing.T) {
 	}
 	noLeftovers(t, parent, dir)
 }
+
+// TestModelDirErrorsNameTheDirectory: a failed save names the directory asked
+// for, never the temporary one, and leaves nothing behind.
+func TestModelDirErrorsNameTheDirectory(t *testing.T) {
+	ctx, spec := newFT(t, model.SequenceClassification)
+	parent := t.TempDir()
+	file := filepath.Join(parent, "file")
+	os.WriteFile(file, []byte("x"), 0o644)
+	meta := Meta{Task: "synthetic", MaxLen: 32, BaseModel: tinyModel}
+	for target, want := range map[string]string{
+		filepath.Join(parent, "missing", "ft"): "the directory " + filepath.Join(parent, "missing") + " does not exist",
+		filepath.Join(file, "ft"):              "not a directory",
+	} {
+		err := SaveModelDir(target, ctx, spec, meta)
+		if err == nil || !strings.Contains(err.Error(), target) || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), ".tmp-") {
+			t.Errorf("SaveModelDir(%s) = %v, want an error naming it and saying %q", target, err, want)
+		}
+	}
+	noLeftovers(t, parent, "file")
+}
