@@ -47,8 +47,8 @@ func (w *Workbench) outputGuard() *outguard.Guard {
 		}{{"train", fileOf(t.Train)}, {"dev", fileOf(t.Dev)}, {"test", fileOf(t.Test)}} {
 			g.File("the loaded task's "+s.name+" file", s.file)
 		}
-		if t.Dir != "" {
-			g.File("the loaded task's labels file", filepath.Join(t.Dir, "labels.txt"))
+		if labels := filepath.Join(t.Dir, "labels.txt"); t.Dir != "" && fileExists(labels) {
+			g.File("the loaded task's labels file", labels)
 		}
 	}
 	return g
@@ -69,4 +69,9 @@ func fileOf(s *tasks.Split) string {
 		return ""
 	}
 	return s.File
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -64,6 +64,7 @@ func benchOnCopies(t *testing.T) (w *Workbench, root string) {
 	}
 	copyDir(t, mdemo, filepath.Join(root, "m"))
 	copyDir(t, tdemo, filepath.Join(root, "task"))
+	os.WriteFile(filepath.Join(root, "task", "labels.txt"), []byte("negative\npositive\n"), 0o644)
 	if w, err = New(""); err != nil {
 		t.Fatal(err)
 	}
@@ -122,6 +123,8 @@ func TestOutputsNeverReplaceLoadedFiles(t *testing.T) {
 		{"a.safetensors", "a.safetensors", "is the loaded adapter", false},
 		{"task/train.jsonl", "task/train.jsonl", "is the loaded task's train file", false},
 		{"task/val.jsonl", "task/val.jsonl", "is the loaded task's dev file", false},
+		{"task/test.jsonl", "task/test.jsonl", "is the loaded task's test file", false},
+		{"task/labels.txt", "task/labels.txt", "is the loaded task's labels file", false},
 		{"ro.json", "ro.json", "is read-only", false},
 		{"d", "d", "is a directory", false},
 	}
