@@ -28,8 +28,14 @@ func (w *Workbench) SaveAdapter(path string) error {
 	meta := adapter.Meta{Labels: w.Task.Labels, MaxLen: w.intParam("max_len"), Task: w.Task.Name,
 		BaseModel: w.Model.Name, Extra: extra}
 	if w.spec.Method.Kind == method.FT {
+		if err := w.CheckOutputDir("save adapter", path); err != nil {
+			return err
+		}
 		meta.Extra[adapter.ExtraVocabDir] = w.Model.Dir
 		return adapter.SaveModelDir(path, w.ctx, w.spec, meta)
+	}
+	if err := w.CheckOutput("save adapter", path); err != nil {
+		return err
 	}
 	sha, err := adapter.BaseModelSHA256(w.Model.Dir)
 	if err != nil {

@@ -22,7 +22,11 @@ func (w *Workbench) SaveCheckpoint(path string) error {
 	for k, v := range w.Config() {
 		extra[settingPrefix+k] = v
 	}
-	return t.SaveCheckpointMeta(expandHome(path), extra)
+	path = expandHome(path)
+	if err := w.CheckOutput("save checkpoint", path); err != nil {
+		return err
+	}
+	return t.SaveCheckpointMeta(path, extra)
 }
 
 // LoadCheckpoint restores the settings saved in a checkpoint, rebuilds the

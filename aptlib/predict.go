@@ -30,26 +30,46 @@ type GatesJSON struct {
 
 // Predict reads IN (JSONL, one example per line, in the loaded task's format or
 // {"text", "text_pair"} / {"tokens": [...]}) and writes OUT (JSONL, one line per
-// input line, in order). OUT is written atomically. It returns the number of
-// lines written.
+// input line, in order). OUT is written atomically, and only after it was
+// checked not to be IN (under any name), a file the session has loaded
+// (CheckOutput), an existing directory or a read-only file. It returns the
+// number of lines written.
+//
+// So that output line n always answers input line n, a blank (or
+// whitespace-only) line is an error naming it; only blank lines at the very
+// end of the file (a final newline, trailing empty lines) are ignored. A UTF-8
+// byte-order mark at the start is skipped. A generic {"text": ""} is valid.
 func (w *Workbench) Predict(in, out string) (int, error) {
 	if err := w.needTask(); err != nil {
 		return 0, err
 	}
 	in, out = expandHome(in), expandHome(out)
+	guard := w.outputGuard()
+	guard.File("the prediction input", in)
+	if err := guard.Check("predict", out); err != nil {
+		return 0, err
+	}
 	data, err := os.ReadFile(in)
 	if err != nil {
 		return 0, fmt.Errorf("predict: %w", err)
 	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	// Parse every line first: a bad line is an error before anything is written.
 	type lineExamples struct{ first, count int }
 	var lines []lineExamples
 	var exs []tasks.Example
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	blank := 0 // the first blank line since the last example, if any
 	for n := 1; sc.Scan(); n++ {
 		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			if blank == 0 {
+				blank = n
+			}
 			continue
+		}
+		if blank > 0 {
+			return 0, fmt.Errorf("predict: %s:%d: line %d is empty; predict writes one output line per input line, so give an example there or remove the line", in, blank, blank)
 		}
 		got, err := tasks.ParsePredictLine(w.Task, in, n, sc.Bytes())
 		if err != nil {

@@ -20,6 +20,9 @@ func cmdSaveAdapter(_ context.Context, s *Shell, args []string) error {
 		return fmt.Errorf("save adapter: %w", err)
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() && mustGet(s.w, "method") != "ft" {
+		if err := s.w.CheckOutputDir("save adapter", path); err != nil {
+			return err // e.g. the loaded model's directory: suggest no file in it
+		}
 		return fmt.Errorf("save adapter: %s is a directory; give a file name such as %s/adapter.safetensors", path, strings.TrimRight(path, "/"))
 	}
 	if err := s.w.SaveAdapter(path); err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aptbench/apt/aptlib"
 	"github.com/aptbench/apt/internal/atomicfile"
+	"github.com/aptbench/apt/internal/outguard"
 	"github.com/aptbench/apt/viz"
 )
 
@@ -80,6 +81,21 @@ func cmdGates(_ context.Context, s *Shell, args []string) error {
 	}
 	if src == "" {
 		src, _ = s.gateSource("gates", "")
+	}
+	// Check the outputs before the (possibly long) gate computation.
+	for _, o := range []struct{ op, path string }{{"gates --json", jsonFile}, {"gates --csv", csvFile}} {
+		if o.path != "" {
+			if err := s.w.CheckOutput(o.op, o.path); err != nil {
+				return err
+			}
+		}
+	}
+	if jsonFile != "" && csvFile != "" {
+		var g outguard.Guard
+		g.File("the --json output", jsonFile)
+		if err := g.Check("gates --csv", csvFile); err != nil {
+			return err
+		}
 	}
 	r, err := s.w.Gates(src)
 	if err != nil {
@@ -316,6 +332,9 @@ func cmdPlot(_ context.Context, s *Shell, args []string) error {
 	if len(args) == 3 && kind != "gates" {
 		return usageError("plot", "only plot gates takes a source")
 	}
+	if err := s.w.CheckOutput("plot "+kind, path); err != nil {
+		return err
+	}
 	var fig viz.Figure
 	switch kind {
 	case "loss":
@@ -354,7 +373,7 @@ func cmdPlot(_ context.Context, s *Shell, args []string) error {
 			fig = r.EffectiveMap()
 		}
 	}
-	if err := viz.Save(path, fig); err != nil {
+	if err := s.w.SavePlot(path, fig); err != nil {
 		return fmt.Errorf("plot %s: %w", kind, err)
 	}
 	s.printf("wrote %s (%s)\n", path, bytesText(statFile(path)))

@@ -120,7 +120,8 @@ func init() {
 		{name: "predict", group: "Files", usage: "predict IN OUT",
 			summary: "predict a JSONL file: logits, label and gates per line",
 			help: "Reads IN (JSONL, one example per line in the task's format, or {\"text\", \"text_pair\"}) and writes " +
-				"OUT with one {\"logits\", \"label\", \"gates\"} line per input line.",
+				"OUT with one {\"logits\", \"label\", \"gates\"} line per input line, so a blank line inside IN is an " +
+				"error (blank lines at its end are fine). OUT may not be IN or a file of the loaded model, adapter or task.",
 			examples: []string{"predict inputs.jsonl predictions.jsonl"}, run: cmdPredict},
 
 		{name: "help", group: "Shell", usage: "help [command]",

@@ -9,11 +9,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/aptbench/apt/aptlib/bert"
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
 	"github.com/aptbench/apt/aptlib/safetensors"
+	"github.com/aptbench/apt/internal/outguard"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
@@ -76,6 +78,13 @@ func SaveModelDir(dir string, ctx *context.Context, spec *model.Spec, meta Meta)
 	if err != nil {
 		return fail("%v", err)
 	}
+	// Never replace the directory the tokenizer comes from (the loaded model),
+	// nor one holding it; then only an empty directory or one SaveModelDir wrote.
+	var guard outguard.Guard
+	guard.Dir("the model the tokenizer is copied from", vocabDir)
+	if err := guard.CheckDir("saving model directory", dir); err != nil {
+		return fmt.Errorf("adapter: %w", err)
+	}
 	if err := checkReplaceable(dir); err != nil {
 		return fail("%v", err)
 	}
@@ -113,8 +122,11 @@ func SaveModelDir(dir string, ctx *context.Context, spec *model.Spec, meta Meta)
 		parent = "."
 	}
 	tmp, err := os.MkdirTemp(parent, "."+base+".tmp-*")
+	if errors.Is(err, fs.ErrNotExist) {
+		return fail("the directory %s does not exist", filepath.Clean(parent))
+	}
 	if err != nil {
-		return fail("%v", err)
+		return fail("%v", hideTemp(err, ""))
 	}
 	defer func() {
 		if err != nil {
@@ -122,23 +134,41 @@ func SaveModelDir(dir string, ctx *context.Context, spec *model.Spec, meta Meta)
 		}
 	}()
 	if err = writeFileSync(filepath.Join(tmp, "config.json"), config); err != nil {
-		return fail("%v", err)
+		return fail("%v", hideTemp(err, tmp))
 	}
 	if err = safetensors.Write(filepath.Join(tmp, safetensors.SingleFileName), ts, md); err != nil {
-		return fail("%v", err)
+		return fail("%v", hideTemp(err, tmp))
 	}
 	for _, name := range vocab {
 		if err = copyFileSync(filepath.Join(vocabDir, name), filepath.Join(tmp, name)); err != nil {
-			return fail("copying the tokenizer: %v", err)
+			return fail("copying the tokenizer: %v", hideTemp(err, tmp))
 		}
 	}
 	if err = os.Chmod(tmp, 0o755); err != nil {
-		return fail("%v", err)
+		return fail("%v", hideTemp(err, tmp))
 	}
 	if err = swapDir(tmp, dir); err != nil {
-		return fail("%v", err)
+		return fail("%v", hideTemp(err, tmp))
 	}
 	return nil
+}
+
+// hideTemp drops the temporary directory's name from a file-system error about
+// a path inside it (or about creating it, when tmp is ""): the message already
+// names the final directory, and the temporary one is gone after a failure.
+func hideTemp(err error, tmp string) error {
+	inTmp := func(p string) bool {
+		return tmp == "" || p == tmp || strings.HasPrefix(p, tmp+string(filepath.Separator))
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) && inTmp(pe.Path) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) && (inTmp(le.Old) || inTmp(le.New)) {
+		return le.Err
+	}
+	return err
 }
 
 // findTokenizer lists the tokenizer files present in dir.

@@ -162,3 +162,49 @@ func TestModelDirAtomic(t *testing.T) {
 		t.Errorf("LoadModelDir(plain BertModel): %v", err)
 	}
 }
+
+// TestModelDirNeverReplacesItsTokenizerSource: a model directory SaveModelDir
+// wrote may be replaced, except when it is (or holds) the directory the
+// tokenizer is copied from, i.e. the model being fine-tuned.
+func TestModelDirNeverReplacesItsTokenizerSource(t *testing.T) {
+	ctx, spec := newFT(t, model.SequenceClassification)
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "ft-model")
+	meta := Meta{Task: "synthetic", MaxLen: 32, BaseModel: tinyModel}
+	if err := SaveModelDir(dir, ctx, spec, meta); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, "model.safetensors"))
+	for _, target := range []string{dir, parent, filepath.Join(dir, "..", "ft-model")} {
+		meta := Meta{Task: "synthetic", MaxLen: 32, BaseModel: tinyModel, Extra: map[string]string{ExtraVocabDir: dir}}
+		err := SaveModelDir(target, ctx, spec, meta)
+		if err == nil || !strings.Contains(err.Error(), target) || !strings.Contains(err.Error(), "the model the tokenizer is copied from") {
+			t.Errorf("SaveModelDir(%s) with its own tokenizer directory: %v", target, err)
+		}
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "model.safetensors"))
+	if string(before) != string(after) {
+		t.Error("the model directory was replaced")
+	}
+	noLeftovers(t, parent, dir)
+}
+
+// TestModelDirErrorsNameTheDirectory: a failed save names the directory asked
+// for, never the temporary one, and leaves nothing behind.
+func TestModelDirErrorsNameTheDirectory(t *testing.T) {
+	ctx, spec := newFT(t, model.SequenceClassification)
+	parent := t.TempDir()
+	file := filepath.Join(parent, "file")
+	os.WriteFile(file, []byte("x"), 0o644)
+	meta := Meta{Task: "synthetic", MaxLen: 32, BaseModel: tinyModel}
+	for target, want := range map[string]string{
+		filepath.Join(parent, "missing", "ft"): "the directory " + filepath.Join(parent, "missing") + " does not exist",
+		filepath.Join(file, "ft"):              "not a directory",
+	} {
+		err := SaveModelDir(target, ctx, spec, meta)
+		if err == nil || !strings.Contains(err.Error(), target) || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), ".tmp-") {
+			t.Errorf("SaveModelDir(%s) = %v, want an error naming it and saying %q", target, err, want)
+		}
+	}
+	noLeftovers(t, parent, "file")
+}

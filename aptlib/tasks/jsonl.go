@@ -286,7 +286,7 @@ func loadGenericJSONL(dir string) (*Task, error) {
 	err := readSplits(t, genericJSONLFiles, func(split, path string) (*Split, error) {
 		s := &Split{Name: split, File: path, Labeled: true}
 		err := readJSONL(path, func(o *jobj) error {
-			ex, err := parseGenericJSONL(o, split == "test")
+			ex, err := parseGenericJSONL(o, split == "test", false)
 			if err != nil {
 				return err
 			}
@@ -310,10 +310,13 @@ func loadGenericJSONL(dir string) (*Task, error) {
 	return t, nil
 }
 
-func parseGenericJSONL(o *jobj, labelOptional bool) (Example, error) {
+// parseGenericJSONL reads a {"text", "text_pair", "label"} line. A data file's
+// text must not be empty; a prediction input's may be (the tokenizer encodes
+// "" as [CLS] [SEP], as HuggingFace does), hence allowEmpty.
+func parseGenericJSONL(o *jobj, labelOptional, allowEmpty bool) (Example, error) {
 	ex := Example{Line: o.line, LabelIndex: -1}
 	var err error
-	if ex.TextA, err = o.str("text", true); err != nil {
+	if ex.TextA, err = o.str("text", !allowEmpty); err != nil {
 		return ex, err
 	}
 	if o.has("text_pair") {

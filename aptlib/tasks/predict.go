@@ -9,8 +9,9 @@ import (
 // sequence-classification task, the generic {"text": ..., "text_pair": ...};
 // for a token-classification task, {"tokens": ["word", ...]}. A MultiRC line
 // (one passage) gives one example per answer option; other lines give one.
-// A blank line gives no example and no error. file and lineNo are used in
-// error messages.
+// A generic line's text may be empty. A blank line gives no example and no
+// error (Predict decides what a blank line means). file and lineNo are used
+// in error messages.
 func ParsePredictLine(t *Task, file string, lineNo int, line []byte) ([]Example, error) {
 	o, err := parseJSONLine(file, lineNo, line)
 	if err != nil || o == nil {
@@ -40,7 +41,7 @@ func ParsePredictLine(t *Task, file string, lineNo int, line []byte) ([]Example,
 		}
 		return id([]Example{{Line: lineNo, Words: words, LabelIndex: -1}}), nil
 	case t.Kind == SequenceClassification && (t.Name == "jsonl" || o.has("text")):
-		ex, err := parseGenericJSONL(o, true)
+		ex, err := parseGenericJSONL(o, true, true)
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -293,5 +294,27 @@ func TestParsePredictLine(t *testing.T) {
 	}
 	if _, err := ParsePredictLine(ner, "in.jsonl", 7, []byte(`{"tokens": ["Ana", 3]}`)); err == nil || !strings.Contains(err.Error(), `in.jsonl:7: field "tokens[1]": want a string`) {
 		t.Fatalf("bad tokens: %v", err)
+	}
+}
+
+// An empty text is a valid prediction input (the tokenizer gives [CLS] [SEP]);
+// in a task's data file it stays an error.
+func TestPredictLineEmptyText(t *testing.T) {
+	rte := mustLoad(t, "rte", sg("RTE"))
+	for _, line := range []string{`{"text": ""}`, `{"text": "", "text_pair": ""}`, `{"text": "  "}`} {
+		exs, err := ParsePredictLine(rte, "in.jsonl", 1, []byte(line))
+		if err != nil || len(exs) != 1 || strings.TrimSpace(exs[0].TextA) != "" {
+			t.Errorf("%s: %+v %v", line, exs, err)
+			continue
+		}
+		enc, err := EncodeExamples(rte, exs, newFakeTok(), 16)
+		if err != nil || len(enc.IDs) != 1 || len(enc.IDs[0]) < 2 {
+			t.Errorf("%s: encoding %+v %v", line, enc, err)
+		}
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "train.jsonl"), []byte(`{"text": "good", "label": "a"}`+"\n"+`{"text": "", "label": "b"}`+"\n"), 0o644)
+	if _, err := Load("jsonl", dir); err == nil || !strings.Contains(err.Error(), `train.jsonl:2: field "text": empty`) {
+		t.Errorf("empty text in train.jsonl: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -660,5 +661,16 @@ func TestNullNormalizer(t *testing.T) {
 	}
 	if tk.CLS() != 2 || tk.SEP() != 3 {
 		t.Errorf("null post_processor: CLS %d SEP %d", tk.CLS(), tk.SEP())
+	}
+}
+
+// An empty (or blank) text encodes as [CLS] [SEP], as HuggingFace does.
+func TestEncodeEmptyText(t *testing.T) {
+	tk := small(t, false)
+	for _, text := range []string{"", "   ", "\t\n"} {
+		ids, types, tr := tk.EncodePairIDs(text, "", 16)
+		if !slices.Equal(ids, []int32{2, 3}) || !slices.Equal(types, []int32{0, 0}) || tr != 0 {
+			t.Errorf("%q: ids %v types %v truncated %d, want [2 3] [0 0] 0", text, ids, types, tr)
+		}
 	}
 }
