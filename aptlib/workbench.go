@@ -58,6 +58,9 @@ type Workbench struct {
 	EvalHistory []trainer.EpochReport
 	// Adapter is the path of the last loaded adapter, if any.
 	Adapter string
+	// adapterTask: Task is the generic classifier LoadAdapter set up for lack
+	// of a task; a later adapter may replace it.
+	adapterTask bool
 }
 
 // New opens a workbench on the backend chosen by the SPEC section 6 policy
@@ -163,6 +166,7 @@ func (w *Workbench) LoadTask(name, dir string) error {
 		fmt.Fprintf(w.log(), "note: %v (evaluation and prediction still work)\n", err)
 	}
 	w.Task = t
+	w.adapterTask = false
 	w.resetAll()
 	return nil
 }
