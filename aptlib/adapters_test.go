@@ -313,3 +313,87 @@ func equalScores(a, b map[string]float64) bool {
 	}
 	return true
 }
+
+// copyDir copies the files of src into a new temp dir, with edits (file name
+// -> new content) applied.
+func copyDir(t *testing.T, src string, edits map[string]string) string {
+	t.Helper()
+	dst := t.TempDir()
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s, ok := edits[e.Name()]; ok {
+			b = []byte(s)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+// TestFailedLoadModelOrTaskKeepsSession: a load model or load task that
+// fails leaves the model, task, adapter and settings usable as they were.
+func TestFailedLoadModelOrTaskKeepsSession(t *testing.T) {
+	dir := t.TempDir()
+	w := demoBench(t)
+	w.Set("prefix_len", "2")
+	w.Set("train_limit", "32")
+	w.Set("eval_limit", "16")
+	if _, err := w.Train(context.Background(), TrainOptions{Steps: 2}); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "a.safetensors")
+	if err := w.SaveAdapter(good); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.LoadAdapter(good); err != nil {
+		t.Fatal(err)
+	}
+	wantPred := predictFile(t, w, dir, "want.jsonl")
+	wantEval, _ := w.Eval("dev")
+	wantConfig := w.Config()
+	model, task := w.Model, w.Task
+	demoModel, _ := DemoModelDir()
+	demoTask, _ := DemoTaskDir()
+	type step struct {
+		name string
+		do   func() error
+	}
+	for _, c := range []step{
+		{"model: no directory", func() error { return w.LoadModel(filepath.Join(dir, "nothing")) }},
+		{"model: bad config.json", func() error { return w.LoadModel(copyDir(t, demoModel, map[string]string{"config.json": "{"})) }},
+		{"model: empty vocab.txt", func() error { return w.LoadModel(copyDir(t, demoModel, map[string]string{"vocab.txt": ""})) }},
+		{"model: truncated weights", func() error {
+			return w.LoadModel(copyDir(t, demoModel, map[string]string{"model.safetensors": "\x08\x00\x00\x00\x00\x00\x00\x00{}"}))
+		}},
+		{"task: no directory", func() error { return w.LoadTask("rte", filepath.Join(dir, "nothing")) }},
+		{"task: bad line", func() error {
+			return w.LoadTask("jsonl", copyDir(t, demoTask, map[string]string{"val.jsonl": "{\"text\": \"x\", \"label\": \"positive\"}\nnot json\n"}))
+		}},
+		{"task: unknown", func() error { return w.LoadTask("nosuchtask", dir) }},
+	} {
+		if err := c.do(); err == nil {
+			t.Errorf("%s: no error", c.name)
+			continue
+		}
+		if w.Model != model || w.Task != task || w.Adapter != good {
+			t.Errorf("%s: model, task or adapter changed by the failed load", c.name)
+		}
+		if got := w.Config(); !equalMaps(got, wantConfig) {
+			t.Errorf("%s: settings changed: %v", c.name, got)
+		}
+		if got := predictFile(t, w, dir, "got.jsonl"); got != wantPred {
+			t.Errorf("%s: predictions changed:\n%s\nbefore:\n%s", c.name, got, wantPred)
+		}
+		if got, err := w.Eval("dev"); err != nil || !equalScores(got, wantEval) {
+			t.Errorf("%s: eval %v (%v), before %v", c.name, got, err, wantEval)
+		}
+	}
+}
