@@ -9,6 +9,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/aptbench/apt/aptlib/tasks"
 )
 
 func cmdSaveAdapter(_ context.Context, s *Shell, args []string) error {
@@ -49,7 +51,7 @@ func cmdLoadAdapter(_ context.Context, s *Shell, args []string) error {
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("load adapter: %s: %w", path, unwrapPathErr(err))
 	}
-	hadTask := s.w.Task != nil
+	hadTask := s.w.Task != nil && !s.w.TaskFromAdapter()
 	if err := s.w.LoadAdapter(path); err != nil {
 		return err
 	}
@@ -62,7 +64,11 @@ func cmdLoadAdapter(_ context.Context, s *Shell, args []string) error {
 	s.printf("loaded adapter %s: %s; labels %s\n", path, desc, strings.Join(s.w.Task.Labels, " "))
 	if !hadTask {
 		s.demoTask = false
-		s.note("no task was loaded: predict reads {\"text\": ..., \"text_pair\": ...} lines for these labels")
+		lines := `{"text": ..., "text_pair": ...}`
+		if s.w.Task.Kind == tasks.TokenClassification {
+			lines = `{"tokens": ["word", ...]}`
+		}
+		s.note("no task was loaded: predict reads %s lines for these labels", lines)
 	}
 	return nil
 }

@@ -138,6 +138,10 @@ func (s *Shell) RunScript(ctx context.Context, name, dir string, lines []string)
 	s.scriptDir = dir
 	defer func() { s.scriptDir = old }()
 	for i, line := range lines {
+		if i == 0 {
+			line = strings.TrimPrefix(line, "\ufeff") // a byte-order mark from the editor
+		}
+		line = strings.TrimSuffix(line, "\r")
 		if err := ctx.Err(); err != nil {
 			return &ScriptError{Script: name, Line: i + 1, Err: ErrInterrupted}
 		}
