@@ -38,6 +38,9 @@ type Workbench struct {
 	// Log receives progress bars and notes (downloads, training progress).
 	// nil discards them.
 	Log io.Writer
+	// DownloadOptions configure DownloadTasks (zero: the official SuperGLUE
+	// archives and the user's cache).
+	DownloadOptions tasks.DownloadOptions
 
 	ctx *context.Context // settings (params) and variables
 

@@ -42,6 +42,14 @@ func init() {
 				"lines; demo is the small sentiment task that ships with the workbench.",
 			examples: []string{"load task demo", "load task rte ~/data/RTE", "load task conll03 ~/data/conll2003", "load task jsonl ./my-set"},
 			run:      cmdLoadTask},
+		{name: "download", group: "Session", usage: "download <task | superglue>",
+			summary: "fetch a SuperGLUE task's official files into the cache",
+			help: "Downloads the official archive of a SuperGLUE task (boolq cb copa multirc rte wic wsc), or of all " +
+				"seven with superglue, into the download cache, where load task <name> with no directory finds it. " +
+				"A task already in the cache is not fetched again. Without network access it fails at once and says " +
+				"where to get the zip by hand. The NER sets (conll03 conll04 wnut17 wikiann) have no official " +
+				"download: load their CoNLL files with load task <name> DIR.",
+			examples: []string{"download rte", "download superglue"}, run: cmdDownload},
 		{name: "set", group: "Session", usage: "set <key>=<value> ...",
 			summary: "change settings (set alone lists them; set <key> explains one)",
 			help: "Changes one or more settings. Changing the method, prefix lengths, pooling, initialisation, " +

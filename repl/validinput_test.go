@@ -1,10 +1,20 @@
 package repl
 
 import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aptbench/apt/aptlib/tasks"
 )
 
 // conllTask writes a tiny generic CoNLL task.
@@ -48,4 +58,113 @@ func TestLoadNERAdapterNote(t *testing.T) {
 	run(t, s3, out3, "load model demo")
 	run(t, s3, out3, "load adapter $APT_TEST_DIR/seq.safetensors")
 	mustContain(t, "load sequence adapter note", errb3.String(), `predict reads {"text": ..., "text_pair": ...} lines`)
+}
+
+const rteLines = `{"premise": "A heron stood in the reeds.", "hypothesis": "A bird stood in the reeds.", "label": "entailment", "idx": 0}
+{"premise": "The bus was late again.", "hypothesis": "The bus was early.", "label": "not_entailment", "idx": 1}
+`
+
+// superGLUEServer serves <Folder>.zip for every SuperGLUE task, each with
+// val.jsonl (RTE's real fields, the others a placeholder line).
+func superGLUEServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	zips := map[string][]byte{}
+	for _, folder := range []string{"BoolQ", "CB", "COPA", "MultiRC", "RTE", "WiC", "WSC"} {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		body := "{}\n"
+		if folder == "RTE" {
+			body = rteLines
+		}
+		for _, f := range []string{"train.jsonl", "val.jsonl"} {
+			w, _ := zw.Create(folder + "/" + f)
+			w.Write([]byte(body))
+		}
+		zw.Close()
+		zips["/"+folder+".zip"] = buf.Bytes()
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, ok := zips[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(b)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestDownloadCommand: download fetches a task (or all of SuperGLUE) into the
+// cache, says where and which load line comes next, and that line works;
+// NER sets and unknown names get a clear error; the "no directory" error of
+// load task names the download command.
+func TestDownloadCommand(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	s, out, _ := newShell(t)
+	err := s.Exec(context.Background(), "load task rte")
+	if err == nil || !strings.Contains(err.Error(), "run download rte in the shell") || strings.Contains(err.Error(), "DownloadSuperGLUE") {
+		t.Errorf("load task rte with no directory and an empty cache: %v", err)
+	}
+
+	srv := superGLUEServer(t)
+	cache := t.TempDir()
+	s.w.DownloadOptions = tasks.DownloadOptions{BaseURL: srv.URL + "/", CacheDir: cache}
+	got := run(t, s, out, "download rte")
+	dir := filepath.Join(cache, "RTE")
+	mustContain(t, "download rte", got, "downloading rte from "+srv.URL, "into "+cache, dir, "next: load task rte "+dir)
+	next := got[strings.Index(got, "next: ")+len("next: "):]
+	next = strings.TrimSpace(next)
+	mustContain(t, "the load line download printed", run(t, s, out, next), "loaded task rte", "dev 2")
+
+	got = run(t, s, out, "download superglue")
+	for _, f := range []string{"BoolQ", "CB", "COPA", "MultiRC", "RTE", "WiC", "WSC"} {
+		mustContain(t, "download superglue", got, filepath.Join(cache, f))
+	}
+	mustContain(t, "download superglue", got, "next: load task ")
+
+	for _, c := range []struct{ line, want string }{
+		{"download conll03", "conll03 has no official download"},
+		{"download wnut17", "load task wnut17 DIR"},
+		{"download jsonl", "nothing to download"},
+		{"download demo", "built in"},
+		{"download rtee", `unknown task "rtee" (did you mean rte?)`},
+		{"download", "usage: download <task | superglue>"},
+	} {
+		if err := s.Exec(context.Background(), c.line); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.line, err, c.want)
+		}
+	}
+	if err := s.Exec(context.Background(), "load task conll03"); err == nil || !strings.Contains(err.Error(), "no official download") {
+		t.Errorf("load task conll03 with no directory: %v", err)
+	}
+
+	// Offline: a port nobody listens on fails at once with what to do.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	s.w.DownloadOptions = tasks.DownloadOptions{BaseURL: "http://" + addr + "/", CacheDir: t.TempDir()}
+	start := time.Now()
+	err = s.Exec(context.Background(), "download boolq")
+	if err == nil || !strings.Contains(err.Error(), "no network access") || !strings.Contains(err.Error(), "load task boolq /path/to/BoolQ") {
+		t.Errorf("offline download: %v", err)
+	}
+	if el := time.Since(start); el > 10*time.Second {
+		t.Errorf("offline download took %v", el)
+	}
+	// Cancelled: the shell's interrupted error.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s.w.DownloadOptions = tasks.DownloadOptions{BaseURL: srv.URL + "/", CacheDir: t.TempDir()}
+	if err := s.Exec(ctx, "download cb"); !errors.Is(err, ErrInterrupted) {
+		t.Errorf("download with a cancelled context: %v", err)
+	}
+	has := NewCompleter(s).Candidates([]string{"download"}, "")
+	if len(has) == 0 || has[0] != "superglue " {
+		t.Errorf("completion after download: %q", has)
+	}
 }
