@@ -3,6 +3,7 @@ package aptlib
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -31,8 +32,9 @@ type GatesJSON struct {
 // Predict reads IN (JSONL, one example per line, in the loaded task's format or
 // {"text", "text_pair"} / {"tokens": [...]}) and writes OUT (JSONL, one line per
 // input line, in order). OUT is written atomically. It returns the number of
-// lines written.
-func (w *Workbench) Predict(in, out string) (int, error) {
+// lines written. PredictContext stops between inference batches once ctx is
+// done, returning ctx's error with OUT not written (nor changed).
+func (w *Workbench) PredictContext(ctx context.Context, in, out string) (int, error) {
 	if err := w.needTask(); err != nil {
 		return 0, err
 	}
@@ -72,7 +74,7 @@ func (w *Workbench) Predict(in, out string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	preds, err := p.Predict(toModelExamples(enc))
+	preds, err := p.PredictContext(ctx, toModelExamples(enc))
 	if err != nil {
 		return 0, err
 	}

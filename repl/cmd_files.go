@@ -73,7 +73,7 @@ func cmdLoadAdapter(_ context.Context, s *Shell, args []string) error {
 	return nil
 }
 
-func cmdPredict(_ context.Context, s *Shell, args []string) error {
+func cmdPredict(ctx context.Context, s *Shell, args []string) error {
 	if len(args) != 2 {
 		return usageError("predict", "give an input and an output file")
 	}
@@ -90,9 +90,9 @@ func cmdPredict(_ context.Context, s *Shell, args []string) error {
 	} else if st.IsDir() {
 		return fmt.Errorf("predict: input %s is a directory; give a JSONL file", in)
 	}
-	n, err := s.w.Predict(in, out)
+	n, err := s.w.PredictContext(ctx, in, out)
 	if err != nil {
-		return err
+		return s.interrupted(ctx, err)
 	}
 	s.printf("wrote %d prediction%s to %s%s\n", n, plural(n), out, labelCounts(out))
 	return nil

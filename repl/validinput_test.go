@@ -168,3 +168,48 @@ func TestDownloadCommand(t *testing.T) {
 		t.Errorf("completion after download: %q", has)
 	}
 }
+
+// TestInferenceInterrupt: eval, gates and predict under a cancelled context
+// return ErrInterrupted, say nothing was written, leave no file, and the
+// session goes on with the same results.
+func TestInferenceInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("APT_TEST_DIR", dir)
+	s, out, _ := newShell(t)
+	run(t, s, out, "load model demo", "load task demo", "set prefix_len=2 max_len=32 eval_batch_size=16", "step")
+	want := run(t, s, out, "eval")
+	want = want[strings.Index(want, "metric"):]
+	os.WriteFile(filepath.Join(dir, "in.jsonl"), []byte(`{"text": "a fine film"}`+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "old.json"), []byte("old\n"), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, line := range []string{
+		"eval", "eval train", "gates dev", "gates dev --json $APT_TEST_DIR/g.json --csv $APT_TEST_DIR/g.csv",
+		"gates dev --json $APT_TEST_DIR/old.json", "plot gates $APT_TEST_DIR/g.svg dev",
+		"predict $APT_TEST_DIR/in.jsonl $APT_TEST_DIR/out.jsonl", "predict $APT_TEST_DIR/in.jsonl $APT_TEST_DIR/old.json",
+	} {
+		out.Reset()
+		err := s.Exec(ctx, line)
+		if !errors.Is(err, ErrInterrupted) {
+			t.Errorf("%s with a cancelled context: %v", line, err)
+		}
+		mustContain(t, line, out.String(), "interrupted; nothing was written")
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 2 {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Errorf("files after the interrupted commands: %v, want in.jsonl and old.json", names)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "old.json")); string(b) != "old\n" {
+		t.Errorf("an interrupted command changed old.json: %q", b)
+	}
+	got := run(t, s, out, "eval")
+	if got = got[strings.Index(got, "metric"):]; got != want {
+		t.Errorf("eval after the interrupts:\n%s\nbefore:\n%s", got, want)
+	}
+	mustContain(t, "predict after the interrupts", run(t, s, out, "predict $APT_TEST_DIR/in.jsonl $APT_TEST_DIR/out.jsonl"), "wrote 1 prediction")
+	mustContain(t, "gates after the interrupts", run(t, s, out, "gates dev"), "layer score")
+}
