@@ -44,3 +44,25 @@ func TestScriptEncodings(t *testing.T) {
 		t.Errorf("bad script: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// bigTask writes a jsonl task whose dev split takes a while to evaluate one
+// example at a time, and a predict input as long.
+func bigTask(t *testing.T) (dir, in string) {
+	t.Helper()
+	dir = t.TempDir()
+	text := strings.Repeat("the plot was brilliant and the acting was dull but fun ", 8)
+	var dev, pred strings.Builder
+	for i := range 2000 { // about 3 minutes at eval_batch_size=1 on the go backend
+		label := "positive"
+		if i%2 == 1 {
+			label = "negative"
+		}
+		dev.WriteString(`{"text": "` + text + `", "label": "` + label + `"}` + "\n")
+		pred.WriteString(`{"text": "` + text + `"}` + "\n")
+	}
+	os.WriteFile(filepath.Join(dir, "train.jsonl"), []byte(`{"text": "fun", "label": "positive"}`+"\n"+`{"text": "dull", "label": "negative"}`+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "val.jsonl"), []byte(dev.String()), 0o644)
+	in = filepath.Join(t.TempDir(), "in.jsonl")
+	os.WriteFile(in, []byte(pred.String()), 0o644)
+	return dir, in
+}
