@@ -96,7 +96,7 @@ func init() {
 			examples: []string{"step", "step 5"}, run: cmdStep},
 		{name: "eval", group: "Training", usage: "eval [train | dev | test]",
 			summary:  "the task's metrics on a split (default dev)",
-			help:     "Evaluates the current state on a split with the task's metrics (e.g. accuracy and macro-F1, or entity F1).",
+			help:     "Evaluates the current state on a split with the task's metrics (e.g. accuracy and macro-F1, or entity F1). Ctrl-C stops it between batches.",
 			examples: []string{"eval", "eval dev", "eval train"}, run: cmdEval},
 
 		{name: "gates", group: "Gates", usage: "gates [batch | train | dev | test] [--values] [--effective] [--by-label] [--json FILE] [--csv FILE]",
@@ -105,7 +105,8 @@ func init() {
 			help: "Shows the gates: alpha (token gate, one value per prefix slot and layer) as a heat map and lambda " +
 				"(layer scale) as bars. The source is the last training batch (batch, the default after training) or " +
 				"a split averaged over its examples. --values prints the numbers, --effective maps lambda*alpha, " +
-				"--by-label draws one map per gold label, --json/--csv write the gates to a file.",
+				"--by-label draws one map per gold label, --json/--csv write the gates to a file. Ctrl-C stops a split's run " +
+				"between batches and writes nothing.",
 			examples: []string{"gates", "gates dev --values", "gates dev --json gates.json", "gates --csv gates.csv"}, run: cmdGates},
 		{name: "plot", group: "Gates", usage: "plot <loss | gates | lambda | alpha> FILE.svg|.png [source]",
 			list:    "plot KIND FILE.svg|.png",
@@ -123,12 +124,15 @@ func init() {
 		{name: "load adapter", group: "Files", usage: "load adapter FILE",
 			summary: "load an adapter onto the loaded model",
 			help: "Loads an adapter file onto the loaded backbone; method, prefix lengths, pooling and max_len follow " +
-				"the adapter. With no task loaded, a generic classifier over the adapter's labels is set up.",
+				"the adapter. With no task loaded, a generic classifier over the adapter's labels is set up (predict then reads " +
+				"{\"text\", \"text_pair\"} lines, or {\"tokens\": [...]} for a token-classification adapter). A load that " +
+				"fails leaves the session as it was.",
 			examples: []string{"load adapter rte-apt.safetensors"}, run: cmdLoadAdapter},
 		{name: "predict", group: "Files", usage: "predict IN OUT",
 			summary: "predict a JSONL file: logits, label and gates per line",
 			help: "Reads IN (JSONL, one example per line in the task's format, or {\"text\", \"text_pair\"}) and writes " +
-				"OUT with one {\"logits\", \"label\", \"gates\"} line per input line.",
+				"OUT with one {\"logits\", \"label\", \"gates\"} line per input line. Ctrl-C stops it between batches; " +
+				"OUT is then not written.",
 			examples: []string{"predict inputs.jsonl predictions.jsonl"}, run: cmdPredict},
 
 		{name: "help", group: "Shell", usage: "help [command]",
