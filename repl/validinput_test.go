@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aptbench/apt/aptlib/safetensors"
 	"github.com/aptbench/apt/aptlib/tasks"
 )
 
@@ -212,4 +213,71 @@ func TestInferenceInterrupt(t *testing.T) {
 	}
 	mustContain(t, "predict after the interrupts", run(t, s, out, "predict $APT_TEST_DIR/in.jsonl $APT_TEST_DIR/out.jsonl"), "wrote 1 prediction")
 	mustContain(t, "gates after the interrupts", run(t, s, out, "gates dev"), "layer score")
+}
+
+// rewriteAdapterFile copies an adapter with its metadata edited.
+func rewriteAdapterFile(t *testing.T, src, dst string, edit func(md map[string]string)) {
+	t.Helper()
+	f, err := safetensors.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ts []safetensors.Tensor
+	for _, name := range f.Names() {
+		data, shape, err := f.Float32(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts = append(ts, safetensors.Tensor{Name: name, Shape: shape, Data: data})
+	}
+	md := f.Metadata()
+	f.Close()
+	edit(md)
+	if err := safetensors.Write(dst, ts, md); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLoadAdapterFailureAndHeadOnly: in the shell, a head-only PT-2 adapter
+// without prefix_lens loads (prefix_len 0) and predicts; a failed load
+// adapter leaves the adapter loaded before working, with the same predictions.
+func TestLoadAdapterFailureAndHeadOnly(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("APT_TEST_DIR", dir)
+	os.WriteFile(filepath.Join(dir, "in.jsonl"), []byte(`{"text": "a fine film"}`+"\n"+`{"text": "a dull film"}`+"\n"), 0o644)
+	s, out, _ := newShell(t)
+	run(t, s, out, "load model demo", "load task demo", "set method=pt2 prefix_len=0 max_len=32", "step 2",
+		"save adapter $APT_TEST_DIR/probe.safetensors", "set method=apt prefix_len=2", "step 2",
+		"save adapter $APT_TEST_DIR/a.safetensors")
+	rewriteAdapterFile(t, filepath.Join(dir, "probe.safetensors"), filepath.Join(dir, "probe-nolens.safetensors"),
+		func(md map[string]string) { delete(md, "prefix_lens") })
+	rewriteAdapterFile(t, filepath.Join(dir, "a.safetensors"), filepath.Join(dir, "b-labels.safetensors"),
+		func(md map[string]string) { md["labels"] = `["bad","good"]` })
+	rewriteAdapterFile(t, filepath.Join(dir, "a.safetensors"), filepath.Join(dir, "b-base.safetensors"),
+		func(md map[string]string) { md["base_model_sha256"] = strings.Repeat("0", 64) })
+	os.WriteFile(filepath.Join(dir, "b-junk.safetensors"), []byte("junk"), 0o644)
+
+	s2, out2, _ := newShell(t)
+	got := run(t, s2, out2, "load model demo", "load adapter $APT_TEST_DIR/probe-nolens.safetensors")
+	mustContain(t, "head-only adapter", got, "loaded adapter", "pt2, prefix_len 0")
+	mustContain(t, "predict with the head-only adapter", run(t, s2, out2, "predict $APT_TEST_DIR/in.jsonl $APT_TEST_DIR/probe.jsonl"), "wrote 2 predictions")
+
+	run(t, s2, out2, "load task demo", "load adapter $APT_TEST_DIR/a.safetensors", "predict $APT_TEST_DIR/in.jsonl $APT_TEST_DIR/want.jsonl")
+	want, _ := os.ReadFile(filepath.Join(dir, "want.jsonl"))
+	wantEval := run(t, s2, out2, "eval")
+	wantEval = wantEval[strings.Index(wantEval, "metric"):]
+	for _, b := range []string{"b-labels", "b-base", "b-junk", "missing"} {
+		if err := s2.Exec(context.Background(), "load adapter $APT_TEST_DIR/"+b+".safetensors"); err == nil {
+			t.Errorf("%s loaded", b)
+		}
+		run(t, s2, out2, "predict $APT_TEST_DIR/in.jsonl $APT_TEST_DIR/got.jsonl")
+		if got, _ := os.ReadFile(filepath.Join(dir, "got.jsonl")); string(got) != string(want) {
+			t.Errorf("after the failed load of %s the predictions differ:\n%s\nwant\n%s", b, got, want)
+		}
+		e := run(t, s2, out2, "eval")
+		if e = e[strings.Index(e, "metric"):]; e != wantEval {
+			t.Errorf("after the failed load of %s eval says\n%s\nwant\n%s", b, e, wantEval)
+		}
+		mustContain(t, "show after "+b, run(t, s2, out2, "show"), "a.safetensors")
+	}
 }
