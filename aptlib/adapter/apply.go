@@ -24,7 +24,7 @@ var methodScopes = []string{method.ScopePrefix, method.ScopeGate, method.ScopeLa
 // Apply would refuse, Spec refuses first.
 func (a *Adapter) Spec(bertCfg *bert.Config) (*model.Spec, error) {
 	if bertCfg == nil {
-		return nil, a.fail("", "no backbone config given to Apply")
+		return nil, a.fail("", "no backbone config given")
 	}
 	if a.HiddenSize != bertCfg.HiddenSize {
 		return nil, a.fail(model.ScopeHead+".weight", "the adapter has hidden size d = %d, the backbone has hidden_size %d: it was trained on another model (base_model %q)",
