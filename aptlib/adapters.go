@@ -47,8 +47,15 @@ func (w *Workbench) SaveAdapter(path string) error {
 
 // LoadAdapter loads an adapter file onto the current backbone: the method, its
 // lengths, gate pooling and max_len settings follow the adapter. When a task is
-// loaded its labels must match the adapter's; with no task, a generic classifier
-// over the adapter's labels is set up (predict then reads {"text", "text_pair"}).
+// loaded its labels must match the adapter's; with no task (or only the
+// generic classifier an earlier LoadAdapter set up), a generic classifier over
+// the adapter's labels is set up (predict then reads {"text", "text_pair"}, or
+// {"tokens": [...]} for a token-classification adapter).
+//
+// A failed load changes nothing: every check (the file, the base model, the
+// labels, the settings it implies) runs before the session is touched, and the
+// variables are written all or nothing, so the model, task, settings and any
+// adapter or training loaded before stay as they were.
 func (w *Workbench) LoadAdapter(path string) error {
 	if err := w.needModel(); err != nil {
 		return err
@@ -63,27 +70,27 @@ func (w *Workbench) LoadAdapter(path string) error {
 			return fmt.Errorf("%w (the adapter was trained on %s; load that model first)", err, a.Meta.BaseModel)
 		}
 	}
-	if w.Task != nil {
-		if string(w.Task.Kind) != string(a.Head) {
-			return fmt.Errorf("adapter %s has a %s head, the loaded task %s needs %s", path, a.Head, w.Task.Name, w.Task.Kind)
+	task := w.Task
+	if task != nil && !w.adapterTask {
+		if string(task.Kind) != string(a.Head) {
+			return fmt.Errorf("adapter %s has a %s head, the loaded task %s needs %s", path, a.Head, task.Name, task.Kind)
 		}
-		if a.Head != model.MultipleChoice && !equalStrings(a.Meta.Labels, w.Task.Labels) {
-			return fmt.Errorf("adapter %s labels %q differ from task %s's %q", path, a.Meta.Labels, w.Task.Name, w.Task.Labels)
+		if a.Head != model.MultipleChoice && !equalStrings(a.Meta.Labels, task.Labels) {
+			return fmt.Errorf("adapter %s labels %q differ from task %s's %q", path, a.Meta.Labels, task.Name, task.Labels)
 		}
 	} else {
 		if a.Head == model.MultipleChoice {
 			return fmt.Errorf("adapter %s is for a multiple-choice task: load that task first (load task ...)", path)
 		}
-		w.Task = &tasks.Task{Name: "jsonl", Kind: tasks.Kind(a.Head), Labels: a.Meta.Labels}
+		task = &tasks.Task{Name: "jsonl", Kind: tasks.Kind(a.Head), Labels: a.Meta.Labels}
 	}
-	spec, err := a.Apply(w.ctx, w.Model.Config)
+	spec, err := a.Spec(w.Model.Config)
 	if err != nil {
 		return err
 	}
-	spec.Dropout = w.floatParam("dropout")
 	settings := map[string]string{"method": string(a.Method.Kind), "gate_pooling": a.Method.GatePooling}
 	if a.Method.Kind.HasPrefix() {
-		settings["prefix_len"] = formatLens(a.Method.PrefixLens)
+		settings["prefix_len"] = formatLens(spec.Method.PrefixLens) // one entry per layer, 0 where none
 	}
 	if a.Method.Kind == method.PT {
 		settings["prompt_len"] = strconv.Itoa(a.Method.PromptLen)
@@ -91,19 +98,42 @@ func (w *Workbench) LoadAdapter(path string) error {
 	if a.Meta.MaxLen > 0 {
 		settings["max_len"] = strconv.Itoa(a.Meta.MaxLen)
 	}
+	values := map[string]any{}
 	for _, k := range sortedKeys(settings) {
 		v, err := parseSetting(k, settings[k])
 		if err != nil {
 			return fmt.Errorf("adapter %s: %w", path, err)
 		}
-		w.ctx.SetParam(k, v)
+		values[k] = v
 	}
+	// Everything is checked: from here on the session changes.
+	if a.Method.Kind != method.FT {
+		// An adapter runs on the checkpoint's backbone, not on weights FT trained.
+		if err := w.reloadBackboneIfTrained(); err != nil {
+			return err
+		}
+	}
+	if spec, err = a.Apply(w.ctx, w.Model.Config); err != nil {
+		// Apply put the variables back; graphs built before are rebuilt to be safe.
+		w.predictor, w.stale = nil, true
+		return err
+	}
+	spec.Dropout = w.floatParam("dropout")
+	for _, k := range sortedKeys(settings) {
+		w.ctx.SetParam(k, values[k])
+	}
+	w.adapterTask = task != w.Task // a task of the adapter's own, or the one loaded before
+	w.Task = task
 	w.resetAll()
 	w.spec = spec
 	w.fresh = false
 	w.Adapter = path
 	return nil
 }
+
+// TaskFromAdapter reports whether the loaded task is the generic classifier
+// that LoadAdapter set up because no task was loaded (it has labels but no data).
+func (w *Workbench) TaskFromAdapter() bool { return w.Task != nil && w.adapterTask }
 
 func equalStrings(a, b []string) bool {
 	if len(a) != len(b) {

@@ -1,6 +1,7 @@
 package aptlib
 
 import (
+	gocontext "context"
 	"fmt"
 	"math"
 
@@ -30,6 +31,12 @@ type GateReport struct {
 // or a split name (train, dev, test, heldout), whose examples are run through
 // the model.
 func (w *Workbench) Gates(source string) (*GateReport, error) {
+	return w.GatesContext(gocontext.Background(), source)
+}
+
+// GatesContext is Gates that stops between inference batches once ctx is done
+// (for a split source) and returns ctx's error.
+func (w *Workbench) GatesContext(ctx gocontext.Context, source string) (*GateReport, error) {
 	spec, err := w.Spec()
 	if err != nil {
 		return nil, err
@@ -49,7 +56,7 @@ func (w *Workbench) Gates(source string) (*GateReport, error) {
 		return r, nil
 	}
 	split := canonicalSplit(source)
-	_, exs, preds, err := w.predictSplit(split)
+	_, exs, preds, err := w.predictSplit(ctx, split)
 	if err != nil {
 		return nil, err
 	}

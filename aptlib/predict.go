@@ -3,6 +3,7 @@ package aptlib
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -33,13 +34,14 @@ type GatesJSON struct {
 // input line, in order). OUT is written atomically, and only after it was
 // checked not to be IN (under any name), a file the session has loaded
 // (CheckOutput), an existing directory or a read-only file. It returns the
-// number of lines written.
+// number of lines written. PredictContext stops between inference batches once
+// ctx is done, returning ctx's error with OUT not written (nor changed).
 //
 // So that output line n always answers input line n, a blank (or
 // whitespace-only) line is an error naming it; only blank lines at the very
 // end of the file (a final newline, trailing empty lines) are ignored. A UTF-8
 // byte-order mark at the start is skipped. A generic {"text": ""} is valid.
-func (w *Workbench) Predict(in, out string) (int, error) {
+func (w *Workbench) PredictContext(ctx context.Context, in, out string) (int, error) {
 	if err := w.needTask(); err != nil {
 		return 0, err
 	}
@@ -92,7 +94,7 @@ func (w *Workbench) Predict(in, out string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	preds, err := p.Predict(toModelExamples(enc))
+	preds, err := p.PredictContext(ctx, toModelExamples(enc))
 	if err != nil {
 		return 0, err
 	}

@@ -271,7 +271,7 @@ func (w *Workbench) Train(ctx gocontext.Context, o TrainOptions) (trainer.FitRes
 	var eval trainer.EvalFunc
 	if _, err := w.splitExamples(sel); err == nil {
 		eval = func() (float64, map[string]float64, error) {
-			scores, err := w.Eval(sel)
+			scores, err := w.EvalContext(ctx, sel) // Ctrl-C stops an epoch-end evaluation too
 			if err != nil {
 				return 0, nil, err
 			}
@@ -333,8 +333,9 @@ func (w *Workbench) Predictor() (*trainer.Predictor, error) {
 	return w.predictor, nil
 }
 
-// predictSplit runs the model over a split's examples.
-func (w *Workbench) predictSplit(split string) (*tasks.Encoded, []model.Example, *trainer.Predictions, error) {
+// predictSplit runs the model over a split's examples, stopping between
+// batches once ctx is done.
+func (w *Workbench) predictSplit(ctx gocontext.Context, split string) (*tasks.Encoded, []model.Example, *trainer.Predictions, error) {
 	enc, exs, err := w.Encoded(split)
 	if err != nil {
 		return nil, nil, nil, err
@@ -343,14 +344,20 @@ func (w *Workbench) predictSplit(split string) (*tasks.Encoded, []model.Example,
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	preds, err := p.Predict(exs)
+	preds, err := p.PredictContext(ctx, exs)
 	return enc, exs, preds, err
 }
 
 // Eval scores a split (train, dev, test or heldout) with the task's metrics.
 func (w *Workbench) Eval(split string) (tasks.Scores, error) {
+	return w.EvalContext(gocontext.Background(), split)
+}
+
+// EvalContext is Eval that stops between inference batches once ctx is done
+// and returns ctx's error (nothing in the session changes).
+func (w *Workbench) EvalContext(ctx gocontext.Context, split string) (tasks.Scores, error) {
 	split = canonicalSplit(split)
-	enc, _, preds, err := w.predictSplit(split)
+	enc, _, preds, err := w.predictSplit(ctx, split)
 	if err != nil {
 		return nil, err
 	}

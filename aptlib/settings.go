@@ -170,8 +170,14 @@ func parseLens(s string, numLayers int) ([]int, error) {
 	return lens, nil
 }
 
+// formatLens writes per-layer lengths as a prefix_len value: one number when
+// every layer has the same length (so no layers, or all zeros, give "0"),
+// else the comma list.
 func formatLens(lens []int) string {
-	if len(lens) > 0 && slices.Min(lens) == slices.Max(lens) {
+	if len(lens) == 0 {
+		return "0"
+	}
+	if slices.Min(lens) == slices.Max(lens) {
 		return strconv.Itoa(lens[0])
 	}
 	parts := make([]string, len(lens))

@@ -38,6 +38,9 @@ type Workbench struct {
 	// Log receives progress bars and notes (downloads, training progress).
 	// nil discards them.
 	Log io.Writer
+	// DownloadOptions configure DownloadTasks (zero: the official SuperGLUE
+	// archives and the user's cache).
+	DownloadOptions tasks.DownloadOptions
 
 	ctx *context.Context // settings (params) and variables
 
@@ -58,6 +61,9 @@ type Workbench struct {
 	EvalHistory []trainer.EpochReport
 	// Adapter is the path of the last loaded adapter, if any.
 	Adapter string
+	// adapterTask: Task is the generic classifier LoadAdapter set up for lack
+	// of a task; a later adapter may replace it.
+	adapterTask bool
 }
 
 // New opens a workbench on the backend chosen by the SPEC section 6 policy
@@ -163,6 +169,7 @@ func (w *Workbench) LoadTask(name, dir string) error {
 		fmt.Fprintf(w.log(), "note: %v (evaluation and prediction still work)\n", err)
 	}
 	w.Task = t
+	w.adapterTask = false
 	w.resetAll()
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/aptbench/apt/aptlib/tasks"
 )
 
 func cmdSaveAdapter(_ context.Context, s *Shell, args []string) error {
@@ -52,7 +54,7 @@ func cmdLoadAdapter(_ context.Context, s *Shell, args []string) error {
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("load adapter: %s: %w", path, unwrapPathErr(err))
 	}
-	hadTask := s.w.Task != nil
+	hadTask := s.w.Task != nil && !s.w.TaskFromAdapter()
 	if err := s.w.LoadAdapter(path); err != nil {
 		return err
 	}
@@ -65,12 +67,16 @@ func cmdLoadAdapter(_ context.Context, s *Shell, args []string) error {
 	s.printf("loaded adapter %s: %s; labels %s\n", path, desc, strings.Join(s.w.Task.Labels, " "))
 	if !hadTask {
 		s.demoTask = false
-		s.note("no task was loaded: predict reads {\"text\": ..., \"text_pair\": ...} lines for these labels")
+		lines := `{"text": ..., "text_pair": ...}`
+		if s.w.Task.Kind == tasks.TokenClassification {
+			lines = `{"tokens": ["word", ...]}`
+		}
+		s.note("no task was loaded: predict reads %s lines for these labels", lines)
 	}
 	return nil
 }
 
-func cmdPredict(_ context.Context, s *Shell, args []string) error {
+func cmdPredict(ctx context.Context, s *Shell, args []string) error {
 	if len(args) != 2 {
 		return usageError("predict", "give an input and an output file")
 	}
@@ -87,9 +93,9 @@ func cmdPredict(_ context.Context, s *Shell, args []string) error {
 	} else if st.IsDir() {
 		return fmt.Errorf("predict: input %s is a directory; give a JSONL file", in)
 	}
-	n, err := s.w.Predict(in, out)
+	n, err := s.w.PredictContext(ctx, in, out)
 	if err != nil {
-		return err
+		return s.interrupted(ctx, err)
 	}
 	s.printf("wrote %d prediction%s to %s%s\n", n, plural(n), out, labelCounts(out))
 	return nil

@@ -40,7 +40,7 @@ func (s *Shell) gateSource(cmd, arg string) (string, error) {
 	return "", usageError(cmd, "unknown source %s%s: want batch, train, dev or test", printable(arg), didYouMean(src, gateSources))
 }
 
-func cmdGates(_ context.Context, s *Shell, args []string) error {
+func cmdGates(ctx context.Context, s *Shell, args []string) error {
 	var src, jsonFile, csvFile string
 	var values, effective, byLabel bool
 	for i := 0; i < len(args); i++ {
@@ -97,9 +97,9 @@ func cmdGates(_ context.Context, s *Shell, args []string) error {
 			return err
 		}
 	}
-	r, err := s.w.Gates(src)
+	r, err := s.w.GatesContext(ctx, src)
 	if err != nil {
-		return err
+		return s.interrupted(ctx, err)
 	}
 	if jsonFile != "" {
 		if err := writeGatesJSON(jsonFile, r); err != nil {
@@ -314,7 +314,7 @@ func unwrapPathErr(err error) error {
 
 var plotKinds = []string{"loss", "gates", "lambda", "alpha"}
 
-func cmdPlot(_ context.Context, s *Shell, args []string) error {
+func cmdPlot(ctx context.Context, s *Shell, args []string) error {
 	if len(args) < 2 || len(args) > 3 {
 		return usageError("plot", "give what to plot and a file")
 	}
@@ -363,9 +363,9 @@ func cmdPlot(_ context.Context, s *Shell, args []string) error {
 		if err != nil {
 			return err
 		}
-		r, err := s.w.Gates(src)
+		r, err := s.w.GatesContext(ctx, src)
 		if err != nil {
-			return err
+			return s.interrupted(ctx, err)
 		}
 		if r.Method.HasTokenGate() {
 			fig = r.AlphaMap()

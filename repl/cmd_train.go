@@ -246,7 +246,7 @@ func (s *Shell) metricOrder(m map[string]float64) []string {
 	return append(keys, rest...)
 }
 
-func cmdEval(_ context.Context, s *Shell, args []string) error {
+func cmdEval(ctx context.Context, s *Shell, args []string) error {
 	split := "dev"
 	if len(args) > 1 {
 		return usageError("eval", "give one split")
@@ -262,9 +262,9 @@ func cmdEval(_ context.Context, s *Shell, args []string) error {
 		}
 	}
 	start := time.Now()
-	scores, err := s.w.Eval(split)
+	scores, err := s.w.EvalContext(ctx, split)
 	if err != nil {
-		return err
+		return s.interrupted(ctx, err)
 	}
 	_, exs, _ := s.w.Encoded(split)
 	state := fmt.Sprintf("step %d", s.steps())

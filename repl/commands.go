@@ -42,6 +42,14 @@ func init() {
 				"lines; demo is the small sentiment task that ships with the workbench.",
 			examples: []string{"load task demo", "load task rte ~/data/RTE", "load task conll03 ~/data/conll2003", "load task jsonl ./my-set"},
 			run:      cmdLoadTask},
+		{name: "download", group: "Session", usage: "download <task | superglue>",
+			summary: "fetch a SuperGLUE task's official files into the cache",
+			help: "Downloads the official archive of a SuperGLUE task (boolq cb copa multirc rte wic wsc), or of all " +
+				"seven with superglue, into the download cache, where load task <name> with no directory finds it. " +
+				"A task already in the cache is not fetched again. Without network access it fails at once and says " +
+				"where to get the zip by hand. The NER sets (conll03 conll04 wnut17 wikiann) have no official " +
+				"download: load their CoNLL files with load task <name> DIR.",
+			examples: []string{"download rte", "download superglue"}, run: cmdDownload},
 		{name: "set", group: "Session", usage: "set <key>=<value> ...",
 			summary: "change settings (set alone lists them; set <key> explains one)",
 			help: "Changes one or more settings. Changing the method, prefix lengths, pooling, initialisation, " +
@@ -88,7 +96,7 @@ func init() {
 			examples: []string{"step", "step 5"}, run: cmdStep},
 		{name: "eval", group: "Training", usage: "eval [train | dev | test]",
 			summary:  "the task's metrics on a split (default dev)",
-			help:     "Evaluates the current state on a split with the task's metrics (e.g. accuracy and macro-F1, or entity F1).",
+			help:     "Evaluates the current state on a split with the task's metrics (e.g. accuracy and macro-F1, or entity F1). Ctrl-C stops it between batches.",
 			examples: []string{"eval", "eval dev", "eval train"}, run: cmdEval},
 
 		{name: "gates", group: "Gates", usage: "gates [batch | train | dev | test] [--values] [--effective] [--by-label] [--json FILE] [--csv FILE]",
@@ -97,7 +105,8 @@ func init() {
 			help: "Shows the gates: alpha (token gate, one value per prefix slot and layer) as a heat map and lambda " +
 				"(layer scale) as bars. The source is the last training batch (batch, the default after training) or " +
 				"a split averaged over its examples. --values prints the numbers, --effective maps lambda*alpha, " +
-				"--by-label draws one map per gold label, --json/--csv write the gates to a file.",
+				"--by-label draws one map per gold label, --json/--csv write the gates to a file. Ctrl-C stops a split's run " +
+				"between batches and writes nothing.",
 			examples: []string{"gates", "gates dev --values", "gates dev --json gates.json", "gates --csv gates.csv"}, run: cmdGates},
 		{name: "plot", group: "Gates", usage: "plot <loss | gates | lambda | alpha> FILE.svg|.png [source]",
 			list:    "plot KIND FILE.svg|.png",
@@ -115,13 +124,16 @@ func init() {
 		{name: "load adapter", group: "Files", usage: "load adapter FILE",
 			summary: "load an adapter onto the loaded model",
 			help: "Loads an adapter file onto the loaded backbone; method, prefix lengths, pooling and max_len follow " +
-				"the adapter. With no task loaded, a generic classifier over the adapter's labels is set up.",
+				"the adapter. With no task loaded, a generic classifier over the adapter's labels is set up (predict then reads " +
+				"{\"text\", \"text_pair\"} lines, or {\"tokens\": [...]} for a token-classification adapter). A load that " +
+				"fails leaves the session as it was.",
 			examples: []string{"load adapter rte-apt.safetensors"}, run: cmdLoadAdapter},
 		{name: "predict", group: "Files", usage: "predict IN OUT",
 			summary: "predict a JSONL file: logits, label and gates per line",
 			help: "Reads IN (JSONL, one example per line in the task's format, or {\"text\", \"text_pair\"}) and writes " +
 				"OUT with one {\"logits\", \"label\", \"gates\"} line per input line, so a blank line inside IN is an " +
-				"error (blank lines at its end are fine). OUT may not be IN or a file of the loaded model, adapter or task.",
+				"error (blank lines at its end are fine). OUT may not be IN or a file of the loaded model, adapter or task. " +
+				"Ctrl-C stops it between batches; OUT is then not written.",
 			examples: []string{"predict inputs.jsonl predictions.jsonl"}, run: cmdPredict},
 
 		{name: "help", group: "Shell", usage: "help [command]",

@@ -101,6 +101,10 @@ func (c *Completer) Candidates(words []string, partial string) []string {
 				return c.paths(partial, false)
 			}
 		}
+	case "download":
+		if n == 1 {
+			return withSpace(downloadNames)
+		}
 	case "save":
 		if n == 1 {
 			return withSpace(nouns["save"])

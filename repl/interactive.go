@@ -121,7 +121,7 @@ func (s *Shell) RunInteractive(o InteractiveOptions) error {
 		case err != nil:
 			fmt.Fprintln(s.errw, s.red(OneLine(err)))
 		case interrupted:
-			s.note("Ctrl-C: this command cannot stop midway; it ran to its end")
+			s.note("Ctrl-C: the command ran to its end (train, step, eval, gates, predict, plot gates and download stop midway)")
 		}
 		if s.quit {
 			return nil

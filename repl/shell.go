@@ -116,6 +116,17 @@ func (s *Shell) Exec(ctx context.Context, line string) (err error) {
 	return err
 }
 
+// interrupted turns the error of a command that ctx stopped between batches
+// (eval, gates, predict) into ErrInterrupted, saying that no output was
+// written and the session is as before; other errors pass through.
+func (s *Shell) interrupted(ctx context.Context, err error) error {
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		s.printf("interrupted; nothing was written\n")
+		return ErrInterrupted
+	}
+	return err
+}
+
 // ScriptError is the first failing command of a script: where and why.
 type ScriptError struct {
 	Script string // file name, "-e" or "<stdin>"
@@ -138,6 +149,10 @@ func (s *Shell) RunScript(ctx context.Context, name, dir string, lines []string)
 	s.scriptDir = dir
 	defer func() { s.scriptDir = old }()
 	for i, line := range lines {
+		if i == 0 {
+			line = strings.TrimPrefix(line, "\ufeff") // a byte-order mark from the editor
+		}
+		line = strings.TrimSuffix(line, "\r")
 		if err := ctx.Err(); err != nil {
 			return &ScriptError{Script: name, Line: i + 1, Err: ErrInterrupted}
 		}

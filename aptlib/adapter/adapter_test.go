@@ -13,6 +13,7 @@ import (
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
 	"github.com/aptbench/apt/aptlib/safetensors"
+	"github.com/aptbench/apt/aptlib/trainer"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
@@ -255,4 +256,85 @@ func readAll(t testing.TB, path string) ([]safetensors.Tensor, map[string]string
 		ts = append(ts, safetensors.Tensor{Name: name, Shape: shape, Data: data})
 	}
 	return ts, f.Metadata()
+}
+
+// TestApplyAllOrNothing: when writing the variables fails midway, Apply puts
+// the earlier adapter's variables back, so a predictor built before Apply
+// still runs and gives the same outputs; an adapter that does not fit the
+// backbone is refused before anything is touched.
+func TestApplyAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	ctxA, specA := newModel(t, method.APT, []int{3, 2}, model.SequenceClassification)
+	ctxB, specB := newModel(t, method.PT2, []int{0, 4}, model.SequenceClassification)
+	data := examples(5, 2, model.SequenceClassification)
+	for name, m := range map[string]struct {
+		ctx  *context.Context
+		spec *model.Spec
+	}{"a": {ctxA, specA}, "b": {ctxB, specB}} {
+		if err := Save(filepath.Join(dir, name), m.ctx, m.spec, Meta{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cfg := freshBackbone(t, false)
+	a, err := Load(filepath.Join(dir, "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := a.Apply(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := trainer.NewPredictor(goBackend(t), ctx, spec, 4, 8, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := p.Predict(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func() []string {
+		var out []string
+		for v := range ctx.IterVariables() {
+			out = append(out, v.ScopeAndName())
+		}
+		slices.Sort(out)
+		return out
+	}
+	before := names()
+	b, err := Load(filepath.Join(dir, "b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []string{"prefix.1.key", "head.weight", "head.bias"} {
+		applyFault = func(name string) error {
+			if name == at {
+				return fmt.Errorf("injected failure at %s", name)
+			}
+			return nil
+		}
+		_, err := b.Apply(ctx, cfg)
+		applyFault = nil
+		if err == nil || !strings.Contains(err.Error(), "injected failure") {
+			t.Fatalf("fault at %s: Apply returned %v", at, err)
+		}
+		if got := names(); !slices.Equal(got, before) {
+			t.Fatalf("fault at %s: variables after the failed Apply:\n%v\nbefore:\n%v", at, got, before)
+		}
+		got, err := p.Predict(data)
+		if err != nil {
+			t.Fatalf("fault at %s: the predictor built before the failed Apply: %v", at, err)
+		}
+		sameBits(t, want, got)
+	}
+	// A backbone of another size is refused before ctx changes.
+	other := *cfg
+	other.HiddenSize *= 2
+	if _, err := b.Apply(ctx, &other); err == nil || !strings.Contains(err.Error(), "hidden size") {
+		t.Fatalf("Apply on another hidden size: %v", err)
+	}
+	got, err := p.Predict(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameBits(t, want, got)
 }

@@ -288,7 +288,9 @@ func (a *Adapter) lengths(infos map[string]safetensors.TensorInfo) (func(string)
 	source := map[int]string{} // layer -> where p_i came from
 	if c.Kind.HasPrefix() && !a.lensFromMetadata {
 		// Without prefix_lens, a layer's length is the first dimension of its
-		// key prefix (or of whatever per-layer tensor it has).
+		// key prefix (or of whatever per-layer tensor it has). With no
+		// per-layer tensor at all (a head-only PT-2 probe) the list is empty:
+		// Spec and Apply give every layer of the backbone length 0.
 		layers := 0
 		for name := range infos {
 			if _, l, _ := tensorName(name); l >= 0 {

@@ -124,8 +124,8 @@ func cachedTaskDir(task string) (string, error) {
 	}
 	dir := filepath.Join(cache, superGLUEFolders[task])
 	if !hasSplitFile(dir) {
-		return "", fmt.Errorf("%s: no directory given and %s is not in the download cache (%s): pass the directory of the unzipped official %s.zip, or download it with DownloadSuperGLUE",
-			task, superGLUEFolders[task], cache, superGLUEFolders[task])
+		return "", fmt.Errorf("%s: no directory given and %s is not in the download cache (%s): pass the directory of the unzipped official %s.zip (load task %s DIR), or fetch it where the network allows: run download %s in the shell (download superglue fetches all seven)",
+			task, superGLUEFolders[task], cache, superGLUEFolders[task], task, task)
 	}
 	return dir, nil
 }

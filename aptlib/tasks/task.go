@@ -176,7 +176,7 @@ func missingHint(task, split string) string {
 		if split == "test" {
 			return "SuperGLUE test labels are hidden; test.jsonl is in the official " + folder + ".zip, unlabeled"
 		}
-		return "the file is in the official " + folder + ".zip; DownloadSuperGLUE fetches it where the network allows"
+		return "the file is in the official " + folder + ".zip; where the network allows, download " + task + " in the shell fetches it into the cache, where load task " + task + " with no directory finds it"
 	}
 	return ""
 }
@@ -213,7 +213,7 @@ func Load(name, dir string) (*Task, error) {
 			}
 			dir = cached
 		} else if isKnownName(name) {
-			return nil, fmt.Errorf("%s: no directory given: pass the directory that holds the task's files", name)
+			return nil, fmt.Errorf("%s: no directory given: pass the directory that holds the task's files (load task %s DIR)%s", name, name, noDownloadNote(name))
 		}
 	}
 	if !isKnownName(name) {
@@ -235,6 +235,14 @@ func Load(name, dir string) (*Task, error) {
 	default:
 		return loadCoNLLTask(name, dir)
 	}
+}
+
+// noDownloadNote says that a task has no official archive to download.
+func noDownloadNote(name string) string {
+	if name == "jsonl" || name == "conll" {
+		return ""
+	}
+	return "; the NER sets have no official download, get their CoNLL files yourself"
 }
 
 func isKnownName(name string) bool {

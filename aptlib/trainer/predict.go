@@ -1,6 +1,7 @@
 package trainer
 
 import (
+	gocontext "context"
 	"fmt"
 
 	"github.com/aptbench/apt/aptlib/model"
@@ -92,11 +93,21 @@ func exampleAlpha(a []float32, b, p, choices int) []float32 {
 
 // Predict runs every example. Results are in the examples' order.
 func (p *Predictor) Predict(data []model.Example) (*Predictions, error) {
+	return p.PredictContext(gocontext.Background(), data)
+}
+
+// PredictContext is Predict that stops between batches once ctx is done,
+// returning ctx's error and no predictions (the variables are only read, so
+// nothing else changes).
+func (p *Predictor) PredictContext(ctx gocontext.Context, data []model.Example) (*Predictions, error) {
 	res := &Predictions{Examples: make([]Prediction, len(data))}
 	alphaLayers, lambdaLayers := p.Spec.Method.GateLayout()
 	res.Lambda = make([]float64, len(lambdaLayers))
 	plan := model.PlanEpoch(data, p.BatchSize, p.Bucket, p.MaxLen, nil)
 	for bi, idx := range plan.Batches {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		batch, err := model.MakeBatch(p.Spec.Head, data, idx, p.BatchSize, plan.SeqLens[bi])
 		if err != nil {
 			return nil, err

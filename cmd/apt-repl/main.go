@@ -197,12 +197,18 @@ func scriptLines(script string, exprs []string, stdin io.Reader) (name, dir stri
 	return script, filepath.Dir(abs), splitLines(data), nil
 }
 
+// splitLines splits a script into its lines. A UTF-8 byte-order mark at the
+// start (editors on Windows save one) is dropped, and lines may end in \n,
+// \r\n or a lone \r.
 func splitLines(data []byte) []string {
 	var out []string
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
+	data = bytes.ReplaceAll(data, []byte("\r"), []byte("\n"))
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 1<<16), 16<<20)
 	for sc.Scan() {
-		out = append(out, strings.TrimSuffix(sc.Text(), "\r"))
+		out = append(out, sc.Text())
 	}
 	return out
 }
