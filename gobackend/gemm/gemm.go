@@ -1,0 +1,72 @@
+// Package gemm is the float32 matrix product of the project's CPU backend:
+// C = A·B (or C += A·B) over strided operands, so that every DotGeneral form
+// (either operand transposed, contraction on any axis, batch axes) reaches it
+// without a transposing copy: the packing routines read A and B through their
+// strides.
+//
+// This file is the package's contract; the kernels behind it may change.
+package gemm
+
+// Operand describes a strided matrix view: element (i, j) is
+// Data[Offset + i*RowStride + j*ColStride].
+type Operand struct {
+	Data                 []float32
+	Offset               int
+	RowStride, ColStride int
+}
+
+// At returns element (i, j).
+func (o Operand) At(i, j int) float32 { return o.Data[o.Offset+i*o.RowStride+j*o.ColStride] }
+
+// Out is a row-major output view: element (i, j) is Data[Offset + i*Stride + j].
+type Out struct {
+	Data   []float32
+	Offset int
+	Stride int
+}
+
+// Batch is one batched product: for b in [0, Count), C_b[M×N] = A_b[M×K] · B_b[K×N],
+// where A_b is A shifted by b*StrideA elements (likewise B, C).
+type Batch struct {
+	Count                     int
+	M, N, K                   int
+	A, B                      Operand
+	C                         Out
+	StrideA, StrideB, StrideC int
+	// Accumulate adds into C instead of overwriting it.
+	Accumulate bool
+}
+
+// Mul computes C = A·B (C += A·B with accumulate) for one M×K by K×N product.
+func Mul(m, n, k int, a, b Operand, c Out, accumulate bool) {
+	MulBatch(Batch{Count: 1, M: m, N: n, K: k, A: a, B: b, C: c, Accumulate: accumulate})
+}
+
+// MulBatch computes every product of the batch, using up to Threads() goroutines.
+func MulBatch(p Batch) {
+	mulBatchReference(p)
+}
+
+// mulBatchReference is the plain triple loop: the reference the kernels are tested against.
+func mulBatchReference(p Batch) {
+	for b := 0; b < p.Count; b++ {
+		a, bb, c := p.A, p.B, p.C
+		a.Offset += b * p.StrideA
+		bb.Offset += b * p.StrideB
+		c.Offset += b * p.StrideC
+		for i := 0; i < p.M; i++ {
+			for j := 0; j < p.N; j++ {
+				var s float32
+				for l := 0; l < p.K; l++ {
+					s += a.At(i, l) * bb.At(l, j)
+				}
+				idx := c.Offset + i*c.Stride + j
+				if p.Accumulate {
+					c.Data[idx] += s
+				} else {
+					c.Data[idx] = s
+				}
+			}
+		}
+	}
+}
