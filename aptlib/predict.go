@@ -33,7 +33,7 @@ type GatesJSON struct {
 // input line, in order). OUT is written atomically. It returns the number of
 // lines written.
 func (w *Workbench) Predict(in, out string) (int, error) {
-	if err := w.needTask(); err != nil {
+	if err := w.checkFinite("predict"); err != nil {
 		return 0, err
 	}
 	in, out = expandHome(in), expandHome(out)

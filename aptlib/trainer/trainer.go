@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 
 	"github.com/aptbench/apt/aptlib/bert"
@@ -23,19 +24,22 @@ import (
 
 // Options of a training run. Zero values take the defaults of Defaults.
 type Options struct {
-	BatchSize   int     // examples per step (default 16)
-	MaxLen      int     // longest sequence; longer ones must be truncated when encoding (default 128)
-	Bucket      int     // batch lengths are rounded up to a multiple of this (default 32)
-	Epochs      int     // epochs the schedule spans (default 3)
-	LR          float64 // peak learning rate (default 5e-3 for prefixes, see aptlib settings)
-	WeightDecay float64 // AdamW decoupled decay on weight matrices (default 0.01)
-	Warmup      float64 // warm-up: a fraction of all steps when < 1, else a number of steps (default 0.1)
-	Schedule    string  // "linear" (default) or "constant"
-	MaxGradNorm float64 // global-norm clipping (default 1.0; < 0 disables)
-	Seed        uint64  // seeds batch order and dropout
-	Beta1       float64 // AdamW (default 0.9)
-	Beta2       float64 // AdamW (default 0.999)
-	Epsilon     float64 // AdamW (default 1e-8)
+	BatchSize int // examples per step (default 16)
+	MaxLen    int // longest sequence; longer ones must be truncated when encoding (default 128)
+	Bucket    int // batch lengths are rounded up to a multiple of this (default 32)
+	Epochs    int // epochs the schedule spans (default 3)
+	// ScheduleSteps, when > 0, is the schedule's length in steps instead of
+	// Epochs epochs (a run of n steps whose schedule spans those n steps).
+	ScheduleSteps int
+	LR            float64 // peak learning rate (default 5e-3 for prefixes, see aptlib settings)
+	WeightDecay   float64 // AdamW decoupled decay on weight matrices (default 0.01)
+	Warmup        float64 // warm-up: a fraction of all steps when < 1, else a number of steps (default 0.1)
+	Schedule      string  // "linear" (default) or "constant"
+	MaxGradNorm   float64 // global-norm clipping (default 1.0; < 0 disables)
+	Seed          uint64  // seeds batch order and dropout
+	Beta1         float64 // AdamW (default 0.9)
+	Beta2         float64 // AdamW (default 0.999)
+	Epsilon       float64 // AdamW (default 1e-8)
 	// GateEvery records a gate snapshot in History every GateEvery steps (default 1).
 	GateEvery int
 }
@@ -164,8 +168,13 @@ func (t *Trainer) StepsPerEpoch() int {
 	return t.stepsPerEpoch
 }
 
-// TotalSteps is the length of the schedule: Epochs epochs.
-func (t *Trainer) TotalSteps() int { return t.StepsPerEpoch() * t.Opts.Epochs }
+// TotalSteps is the length of the schedule: Opts.ScheduleSteps, or Epochs epochs.
+func (t *Trainer) TotalSteps() int {
+	if t.Opts.ScheduleSteps > 0 {
+		return t.Opts.ScheduleSteps
+	}
+	return t.StepsPerEpoch() * t.Opts.Epochs
+}
 
 // Schedule is the run's learning-rate schedule.
 func (t *Trainer) Schedule() Schedule {
@@ -216,9 +225,9 @@ func (t *Trainer) Step() (StepResult, error) {
 		Loss:     float64(tensors.ToScalar[float32](outs[0])),
 		GradNorm: float64(tensors.ToScalar[float32](outs[1])),
 	}
-	res.Gates = t.decodeGates(outs[2:], res.Step)
-	if math.IsNaN(res.Loss) || math.IsInf(res.Loss, 0) {
-		return res, fmt.Errorf("trainer: step %d: loss is %v (try a lower learning rate)", res.Step, res.Loss)
+	res.Gates = t.decodeGates(outs[3:], res.Step)
+	if committed := tensors.ToScalar[bool](outs[2]); !committed || !finite(res.Loss) || !finite(res.GradNorm) {
+		return res, t.divergedError(res)
 	}
 	t.StepCount++
 	t.BatchInEpoch++
@@ -258,7 +267,7 @@ func toFloat64(x []float32) []float64 {
 }
 
 // trainGraph: inputs ids, types, mask, labels, weights, lr, step; outputs loss,
-// gradient norm, then the batch-mean alpha_i of each gated layer, then each lambda_i.
+// gradient norm, whether the update was committed (all finite), then the batch-mean alpha_i of each gated layer, then each lambda_i.
 func (t *Trainer) trainGraph(ctx *context.Context, in []*Node) []*Node {
 	g := in[0].Graph()
 	ctx.SetTraining(g, true)
@@ -275,8 +284,8 @@ func (t *Trainer) trainGraph(ctx *context.Context, in []*Node) []*Node {
 	}
 	grads := Gradient(loss, nodes...)
 	opt := AdamW{Beta1: t.Opts.Beta1, Beta2: t.Opts.Beta2, Epsilon: t.Opts.Epsilon, WeightDecay: t.Opts.WeightDecay}
-	norm := opt.update(ctx, t.vars, grads, lr, step, t.Opts.MaxGradNorm)
-	outs := []*Node{loss, norm}
+	norm, ok := opt.update(ctx, t.vars, grads, lr, step, loss, t.Opts.MaxGradNorm)
+	outs := []*Node{loss, norm, ok}
 	// alpha has one row per encoder row: numChoices rows per example for
 	// multiple choice. Weigh each row by its example's weight.
 	rowWeights := weights
@@ -299,3 +308,36 @@ func (t *Trainer) trainGraph(ctx *context.Context, in []*Node) []*Node {
 }
 
 func nan() float64 { return math.NaN() }
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// DivergedError is Step's error for a step whose loss, gradient norm or
+// update is not finite. The step was not applied: the parameters, the AdamW
+// moments and the position in the data are those after the previous step, so
+// the run continues (e.g. after lowering the learning rate) from there.
+type DivergedError struct {
+	Step     int     // the step that was refused (1-based)
+	Loss     float64 // its loss
+	GradNorm float64 // its gradient norm
+	LR       float64 // the peak learning rate of the run
+}
+
+func (e *DivergedError) Error() string {
+	what := fmt.Sprintf("loss is %v", e.Loss)
+	switch {
+	case finite(e.Loss) && !finite(e.GradNorm):
+		what = fmt.Sprintf("the gradient norm is %v", e.GradNorm)
+	case finite(e.Loss):
+		what = "the update makes the parameters non-finite"
+	}
+	kept := fmt.Sprintf("the parameters of step %d are kept", e.Step-1)
+	if e.Step == 1 {
+		kept = "the initial parameters are kept"
+	}
+	return fmt.Sprintf("trainer: step %d: %s (lr %s: try a lower lr); %s",
+		e.Step, what, strconv.FormatFloat(e.LR, 'g', -1, 64), kept)
+}
+
+func (t *Trainer) divergedError(r StepResult) error {
+	return &DivergedError{Step: r.Step, Loss: r.Loss, GradNorm: r.GradNorm, LR: t.Opts.LR}
+}
