@@ -169,10 +169,14 @@ func toModelExamples(enc *tasks.Encoded) []model.Example {
 
 // trainerOptions builds the trainer's options from the settings.
 func (w *Workbench) trainerOptions() trainer.Options {
+	warmup := w.floatParam("warmup")
+	if warmup == 0 {
+		warmup = trainer.NoWarmup // the trainer reads 0 as "the default"
+	}
 	return trainer.Options{
 		BatchSize: w.intParam("batch_size"), MaxLen: w.intParam("max_len"), Bucket: w.intParam("bucket"),
 		Epochs: w.intParam("epochs"), LR: w.floatParam("lr"), WeightDecay: w.floatParam("weight_decay"),
-		Warmup: w.floatParam("warmup"), Schedule: w.strParam("schedule"), MaxGradNorm: w.floatParam("max_grad_norm"),
+		Warmup: warmup, Schedule: w.strParam("schedule"), MaxGradNorm: w.floatParam("max_grad_norm"),
 		Seed: uint64(w.intParam("seed")), GateEvery: w.intParam("gate_every"),
 		ScheduleSteps: w.scheduleSteps,
 	}
@@ -329,11 +333,7 @@ func scheduleOf(o trainer.Options, per int) trainer.Schedule {
 	if o.ScheduleSteps > 0 {
 		total = o.ScheduleSteps
 	}
-	warm := int(o.Warmup)
-	if o.Warmup < 1 {
-		warm = int(math.Ceil(o.Warmup * float64(total)))
-	}
-	return trainer.Schedule{Peak: o.LR, Warmup: warm, Total: total, Kind: o.Schedule}
+	return o.ScheduleOver(total)
 }
 
 // Train runs steps or epochs (see PlanTrain for what each means), evaluating

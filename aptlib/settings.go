@@ -46,6 +46,8 @@ type Rule struct {
 	// (backbone_dropout: "config", stored as -1).
 	Word      string
 	WordValue float64
+	// NotZero refuses 0 (max_grad_norm: clipping at 0 means nothing; < 0 disables).
+	NotZero bool
 	// Parse, when set, checks and normalises a string setting (method, prefix_len).
 	Parse func(value string) (string, error)
 	// Text says what the rule accepts, for help ("a number > 0").
@@ -102,10 +104,11 @@ var Settings = []Setting{
 	{"lr", 5e-3, "peak learning rate (P-Tuning v2 uses 5e-3..1e-2 for prefixes; use ~2e-5 for ft)", ResetTrainer, positive()},
 	{"batch_size", 16, "examples per step", ResetTrainer, atLeast(1)},
 	{"epochs", 3, "epochs the learning-rate schedule spans; `train` with no argument runs to its end. `train N steps` (or N epochs) on a fresh run makes the schedule span those N; setting epochs makes it span epochs again", ResetTrainer, atLeast(1)},
-	{"warmup", 0.1, "warm-up: a fraction of all steps (< 1) or a number of steps", ResetTrainer, atLeast(0)},
+	{"warmup", 0.1, "warm-up: a fraction of all steps (< 1) or a number of steps (0 = none)", ResetTrainer, atLeast(0)},
 	{"schedule", "linear", "linear (decay to 0 after warm-up) or constant", ResetTrainer, choices("linear", "constant")},
 	{"weight_decay", 0.01, "AdamW decoupled decay, on weight matrices only", ResetTrainer, atLeast(0)},
-	{"max_grad_norm", 1.0, "global gradient-norm clipping (< 0 disables)", ResetTrainer, finite()},
+	{"max_grad_norm", 1.0, "global gradient-norm clipping (< 0 disables)", ResetTrainer,
+		Rule{NotZero: true, Text: "a norm > 0, or a negative number to disable clipping"}},
 	{"bucket", 32, "batch lengths are rounded up to a multiple of this, never past max_len (fewer compiled graphs)", ResetTrainer, atLeast(1)},
 	{"patience", 0, "early stopping: epochs without dev improvement (0 = off)", ResetTrainer, atLeast(0)},
 	{"eval_batch_size", 32, "examples per inference batch", ResetTrainer, atLeast(1)},
@@ -227,6 +230,9 @@ func (s Setting) Parse(value string) (any, error) {
 			return nil, fmt.Errorf("%s: want %s, got %q", key, strings.Join(r.Choices, " or "), value)
 		}
 		return value, nil
+	}
+	if r.NotZero && num == 0 {
+		return nil, fmt.Errorf("%s: 0 is not allowed (want %s)", key, r.Text)
 	}
 	if r.HasLo && (num < r.Lo || (r.LoOpen && num == r.Lo)) || r.HasHi && (num > r.Hi || (r.HiOpen && num == r.Hi)) {
 		return nil, rangeError(key, r, v)

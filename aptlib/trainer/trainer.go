@@ -44,6 +44,9 @@ type Options struct {
 	GateEvery int
 }
 
+// NoWarmup is the Warmup of a schedule without warm-up (0 takes the default).
+const NoWarmup = -1
+
 // Defaults fills zero fields with the defaults.
 func (o Options) Defaults() Options {
 	def := func(p *int, v int) {
@@ -178,12 +181,19 @@ func (t *Trainer) TotalSteps() int {
 
 // Schedule is the run's learning-rate schedule.
 func (t *Trainer) Schedule() Schedule {
-	total := t.TotalSteps()
-	warm := int(t.Opts.Warmup)
-	if t.Opts.Warmup < 1 {
-		warm = int(math.Ceil(t.Opts.Warmup * float64(total)))
+	return t.Opts.ScheduleOver(t.TotalSteps())
+}
+
+// ScheduleOver is the learning-rate schedule of these options over total steps.
+func (o Options) ScheduleOver(total int) Schedule {
+	warm := 0
+	switch {
+	case o.Warmup >= 1:
+		warm = int(o.Warmup)
+	case o.Warmup > 0:
+		warm = int(math.Ceil(o.Warmup * float64(total)))
 	}
-	return Schedule{Peak: t.Opts.LR, Warmup: warm, Total: total, Kind: t.Opts.Schedule}
+	return Schedule{Peak: o.LR, Warmup: warm, Total: total, Kind: o.Schedule}
 }
 
 // GraphsCompiled is the number of distinct training-graph shapes built so far.
@@ -276,6 +286,12 @@ func (t *Trainer) trainGraph(ctx *context.Context, in []*Node) []*Node {
 	if t.Spec.Head == model.MultipleChoice {
 		numChoices = ids.Shape().Dimensions[0] / weights.Shape().Dimensions[0]
 	}
+	// The random-number state before the step: a refused (non-finite) step puts it back too.
+	rngVar := ctx.GetVariableByScopeAndName(context.RootScope, context.RNGStateVariableName)
+	var rngBefore *Node
+	if rngVar != nil {
+		rngBefore = rngVar.ValueGraph(g)
+	}
 	logits, gates := model.Forward(ctx, t.Spec, model.Inputs{IDs: ids, TypeIDs: types, Mask: mask, NumChoices: numChoices})
 	loss := model.Loss(t.Spec, logits, labels, weights)
 	nodes := make([]*Node, len(t.vars))
@@ -285,6 +301,11 @@ func (t *Trainer) trainGraph(ctx *context.Context, in []*Node) []*Node {
 	grads := Gradient(loss, nodes...)
 	opt := AdamW{Beta1: t.Opts.Beta1, Beta2: t.Opts.Beta2, Epsilon: t.Opts.Epsilon, WeightDecay: t.Opts.WeightDecay}
 	norm, ok := opt.update(ctx, t.vars, grads, lr, step, loss, t.Opts.MaxGradNorm)
+	if rngVar != nil {
+		if after := rngVar.ValueGraph(g); after != rngBefore {
+			rngVar.SetValueGraph(Where(BroadcastToDims(ok, after.Shape().Dimensions...), after, rngBefore))
+		}
+	}
 	outs := []*Node{loss, norm, ok}
 	// alpha has one row per encoder row: numChoices rows per example for
 	// multiple choice. Weigh each row by its example's weight.
