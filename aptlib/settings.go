@@ -249,7 +249,7 @@ func isRangeErr(err error) bool {
 func rangeError(key string, r Rule, v any) error {
 	switch {
 	case r.HasLo && !r.LoOpen && r.Lo == 1 && !r.HasHi:
-		return fmt.Errorf("%s: must be at least 1, got %v", key, v)
+		return fmt.Errorf("%s: must be at least 1", key)
 	case r.HasLo && !r.LoOpen && r.Lo == 0 && !r.HasHi:
 		return fmt.Errorf("%s: must not be negative, got %v", key, v)
 	case r.HasLo && r.LoOpen && r.Lo == 0 && !r.HasHi:

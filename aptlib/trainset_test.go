@@ -150,7 +150,7 @@ func TestSetSaysWhatItDiscards(t *testing.T) {
 	if err := w3.LoadAdapter(path); err != nil {
 		t.Fatal(err)
 	}
-	for _, kv := range [][2]string{{"method", "apt"}, {"prompt_len", "5"}, {"prefix_len", "2"}} {
+	for _, kv := range [][2]string{{"method", "apt"}, {"prompt_len", "5"}, {"prefix_len", "2"}, {"prefix_len", "2,2,2,2"}} {
 		if note, err := w3.SetWithNote(kv[0], kv[1]); err != nil || note != "" || w3.Adapter != path {
 			t.Errorf("set %s=%s after load adapter: note %q, err %v, adapter %q", kv[0], kv[1], note, err, w3.Adapter)
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/aptbench/apt/aptlib/backend"
@@ -220,7 +221,7 @@ func (w *Workbench) SetWithNote(key, value string) (string, error) {
 	old := s.format(w.param(key))
 	w.ctx.SetParam(key, v)
 	now := s.format(v)
-	if old == now {
+	if old == now || (key == "prefix_len" && w.sameLens(old, now)) {
 		return "", nil
 	}
 	w.predictor = nil
@@ -257,6 +258,17 @@ func (w *Workbench) SetWithNote(key, value string) (string, error) {
 		w.stale = true
 	}
 	return "", nil
+}
+
+// sameLens says whether two prefix_len values give the same lengths on the
+// loaded model ("8" and "8,8,8,8" on four layers).
+func (w *Workbench) sameLens(a, b string) bool {
+	if w.Model == nil {
+		return false
+	}
+	x, errA := parseLens(a, w.Model.Config.NumHiddenLayers)
+	y, errB := parseLens(b, w.Model.Config.NumHiddenLayers)
+	return errA == nil && errB == nil && slices.Equal(x, y)
 }
 
 // shapesParams says whether a ResetParams setting matters to the current
