@@ -119,6 +119,18 @@ func TestShellTrainSaysWhatItDid(t *testing.T) {
 		if now := fmt.Sprintf("%.4f", aptlib.MainScore(s.w.Task, scores)); now != m[2] {
 			t.Errorf("eval_limit %s: train reported best dev score %s, the state it left scores %s:\n%s", c.evalLimit, m[2], now, got)
 		}
+		// The saved adapter is that state too.
+		t.Setenv("D", t.TempDir())
+		run(t, s, out, "save adapter $D/best.safetensors")
+		s2, out2, _ := newShell(t)
+		run(t, s2, out2, "load model demo", "load task demo", "set eval_limit="+c.evalLimit, "load adapter $D/best.safetensors")
+		scores, err = s2.w.Eval("dev")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if saved := fmt.Sprintf("%.4f", aptlib.MainScore(s2.w.Task, scores)); saved != m[2] {
+			t.Errorf("eval_limit %s: train reported best dev score %s, the saved adapter scores %s", c.evalLimit, m[2], saved)
+		}
 	}
 	// A run of n steps that crosses epochs keeps its last state and says so.
 	s, out, _ := newShell(t)
