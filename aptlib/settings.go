@@ -203,6 +203,9 @@ func (s Setting) Parse(value string) (any, error) {
 	case int:
 		n, err := strconv.Atoi(value)
 		if err != nil {
+			if isRangeErr(err) {
+				return nil, fmt.Errorf("%s: %s is too large (want %s)", key, value, r.Text)
+			}
 			if f, ferr := strconv.ParseFloat(value, 64); ferr == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
 				return nil, fmt.Errorf("%s: %q is not an integer (want %s)", key, value, r.Text)
 			}

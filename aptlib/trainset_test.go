@@ -170,7 +170,7 @@ func TestSettingValidation(t *testing.T) {
 		{"init_std", "-0.1"}, {"init_std", "inf"}, {"gate_bias_init", "nan"}, {"layer_scale_init", "inf"},
 		{"max_len", "0"}, {"max_len", "129"}, {"max_len", "100000"}, {"max_len", "12.5"},
 		{"bucket", "0"}, {"batch_size", "0"}, {"eval_batch_size", "0"}, {"gate_every", "0"}, {"epochs", "0"},
-		{"epochs", "1.5"}, {"prompt_len", "0"}, {"seed", "-1"}, {"patience", "-1"}, {"train_limit", "-5"},
+		{"epochs", "1.5"}, {"batch_size", "99999999999999999999999"}, {"prompt_len", "0"}, {"seed", "-1"}, {"patience", "-1"}, {"train_limit", "-5"},
 		{"heldout", "0"}, {"heldout", "1"}, {"method", "aptt"}, {"gate_pooling", "max"}, {"schedule", "cosine"},
 		{"protocol", "best"}, {"prefix_len", "-1"}, {"prefix_len", "1,2"},
 	}

@@ -59,7 +59,7 @@ func cmdTrain(ctx context.Context, s *Shell, args []string) error {
 	steps := plan.Steps
 	var what string
 	switch {
-	case plan.ToEnd && plan.FromStep == 0:
+	case plan.ToEnd && plan.FromStep == 0 && plan.ScheduleEpochs > 0:
 		what = fmt.Sprintf("%d epoch%s = %d steps", plan.ScheduleEpochs, plural(plan.ScheduleEpochs), steps)
 	case plan.ToEnd && plan.ScheduleEpochs > 0:
 		what = fmt.Sprintf("%d steps to the end of the %d-epoch schedule", steps, plan.ScheduleEpochs)
