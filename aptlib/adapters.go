@@ -14,7 +14,7 @@ import (
 // section 4) for the parameter-efficient methods, a full model directory for
 // FT. The settings and the training step are recorded in the metadata.
 func (w *Workbench) SaveAdapter(path string) error {
-	if err := w.prepare(); err != nil {
+	if err := w.checkFinite("save adapter"); err != nil {
 		return err
 	}
 	path = expandHome(path)
@@ -101,6 +101,9 @@ func (w *Workbench) LoadAdapter(path string) error {
 	values := map[string]any{}
 	for _, k := range sortedKeys(settings) {
 		v, err := parseSetting(k, settings[k])
+		if err == nil {
+			err = checkForModel(k, v, w.Model.Config)
+		}
 		if err != nil {
 			return fmt.Errorf("adapter %s: %w", path, err)
 		}

@@ -18,6 +18,9 @@ func (w *Workbench) SaveCheckpoint(path string) error {
 	if err != nil {
 		return err
 	}
+	if err := w.checkFinite("save checkpoint"); err != nil {
+		return err
+	}
 	extra := map[string]string{"task": w.Task.Name, "model": w.Model.Name}
 	for k, v := range w.Config() {
 		extra[settingPrefix+k] = v
@@ -47,13 +50,14 @@ func (w *Workbench) LoadCheckpoint(path string) error {
 			if _, known := findSetting(key); !known {
 				continue
 			}
-			if err := w.Set(key, v); err != nil {
+			// The checkpoint replaces the parameters: SetWithNote's notes do not apply.
+			if _, err := w.SetWithNote(key, v); err != nil {
 				return fmt.Errorf("checkpoint %s: setting %s: %w", path, key, err)
 			}
 		}
 	}
-	w.fresh, w.stale = true, true
-	w.spec = nil
+	w.resetAll()
+	w.Adapter = ""
 	t, err := w.Trainer()
 	if err != nil {
 		return err
@@ -61,6 +65,7 @@ func (w *Workbench) LoadCheckpoint(path string) error {
 	if err := t.LoadCheckpoint(path); err != nil {
 		return err
 	}
+	w.scheduleSteps = t.Opts.ScheduleSteps
 	w.predictor = nil
 	w.LastStep = nil
 	return nil

@@ -42,6 +42,9 @@ type GatesJSON struct {
 // end of the file (a final newline, trailing empty lines) are ignored. A UTF-8
 // byte-order mark at the start is skipped. A generic {"text": ""} is valid.
 func (w *Workbench) PredictContext(ctx context.Context, in, out string) (int, error) {
+	if err := w.checkFinite("predict"); err != nil {
+		return 0, err
+	}
 	if err := w.needTask(); err != nil {
 		return 0, err
 	}

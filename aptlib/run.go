@@ -44,6 +44,9 @@ func (w *Workbench) Spec() (*model.Spec, error) {
 	if w.spec != nil {
 		return w.spec, nil
 	}
+	if n, p := w.intParam("max_len"), w.Model.Config.MaxPositionEmbeddings; n > p {
+		return nil, fmt.Errorf("max_len: %d exceeds the model's max_position_embeddings %d (set max_len=%d)", n, p, p)
+	}
 	m, err := w.methodConfig()
 	if err != nil {
 		return nil, err
@@ -166,11 +169,16 @@ func toModelExamples(enc *tasks.Encoded) []model.Example {
 
 // trainerOptions builds the trainer's options from the settings.
 func (w *Workbench) trainerOptions() trainer.Options {
+	warmup := w.floatParam("warmup")
+	if warmup == 0 {
+		warmup = trainer.NoWarmup // the trainer reads 0 as "the default"
+	}
 	return trainer.Options{
 		BatchSize: w.intParam("batch_size"), MaxLen: w.intParam("max_len"), Bucket: w.intParam("bucket"),
 		Epochs: w.intParam("epochs"), LR: w.floatParam("lr"), WeightDecay: w.floatParam("weight_decay"),
-		Warmup: w.floatParam("warmup"), Schedule: w.strParam("schedule"), MaxGradNorm: w.floatParam("max_grad_norm"),
+		Warmup: warmup, Schedule: w.strParam("schedule"), MaxGradNorm: w.floatParam("max_grad_norm"),
 		Seed: uint64(w.intParam("seed")), GateEvery: w.intParam("gate_every"),
+		ScheduleSteps: w.scheduleSteps,
 	}
 }
 
@@ -196,6 +204,7 @@ func (w *Workbench) prepare() error {
 		w.predictor = nil
 		w.LastStep = nil
 		w.EvalHistory = nil
+		w.scheduleSteps = 0
 	}
 	return nil
 }
@@ -244,28 +253,107 @@ func (w *Workbench) Step() (trainer.StepResult, error) {
 // TrainOptions say how long Train runs.
 type TrainOptions struct {
 	Steps  int // this many steps; or
-	Epochs int // this many epochs; both 0: the `epochs` setting
+	Epochs int // this many epochs; both 0: to the end of the run's schedule
 	// OnStep and OnEpoch, when set, see every step and every evaluation.
 	OnStep  func(trainer.StepResult)
 	OnEpoch func(trainer.EpochReport)
 }
 
-// Train runs steps or epochs, evaluating on the selection split at every epoch
-// end and stopping early by `patience`. A run of epochs ends on its
-// best-scoring state; a run of n steps ends where it stopped. Cancelling ctx
-// stops between steps with the state kept.
+// TrainPlan is what Train will do with some TrainOptions (PlanTrain).
+type TrainPlan struct {
+	Steps    int // steps to run
+	FromStep int // the step the run is at
+	// ToEnd: no length was given, the run goes to the end of its schedule.
+	ToEnd bool
+	// Epochs is the number of whole epochs asked for (TrainOptions.Epochs), or 0.
+	Epochs int
+	// RestoreBest: the run ends on its best-scoring evaluated state (whole-epoch
+	// runs and runs to the end of the schedule); a run of n steps ends where it stopped.
+	RestoreBest bool
+	// NewSchedule: this run starts the schedule, which spans its Steps.
+	NewSchedule bool
+	// Schedule is the learning-rate schedule the steps follow; ScheduleEpochs
+	// is its length in epochs when it is the epochs setting's, else 0.
+	Schedule       trainer.Schedule
+	ScheduleEpochs int
+	StepsPerEpoch  int
+}
+
+// PlanTrain says what Train(o) would do, without training. The rules: with no
+// length, Train runs to the end of the current schedule and ends on the best
+// evaluated state. `n steps` (or `n epochs`) on a fresh run (step 0) makes the
+// schedule span those steps, as HF Trainer's max_steps overrides its epochs;
+// on a run already under way the schedule stays, and steps past its end run at
+// learning rate 0 with the linear schedule (set epochs to span epochs again).
+// A run of n epochs ends on its best evaluated state, a run of n steps where
+// it stopped.
+func (w *Workbench) PlanTrain(o TrainOptions) (TrainPlan, error) {
+	if o.Steps < 0 || o.Epochs < 0 || (o.Steps > 0 && o.Epochs > 0) {
+		return TrainPlan{}, fmt.Errorf("train: give a number of steps or of epochs (got steps %d, epochs %d)", o.Steps, o.Epochs)
+	}
+	t, err := w.Trainer()
+	if err != nil {
+		return TrainPlan{}, err
+	}
+	per := t.StepsPerEpoch()
+	p := TrainPlan{FromStep: t.StepCount, StepsPerEpoch: per, Epochs: o.Epochs}
+	scheduleSteps := t.Opts.ScheduleSteps
+	switch {
+	case o.Steps > 0:
+		p.Steps = o.Steps
+	case o.Epochs > 0:
+		p.Steps, p.RestoreBest = o.Epochs*per, true
+	default:
+		total := t.TotalSteps()
+		if t.StepCount >= total {
+			if scheduleSteps > 0 {
+				return p, fmt.Errorf("train: the %d-step schedule is complete (step %d of %d); set epochs (the schedule then spans that many epochs), or say train N steps",
+					total, t.StepCount, total)
+			}
+			return p, fmt.Errorf("train: the %d-epoch schedule is complete (step %d of %d); set epochs higher to go on (e.g. set epochs=%d), or say train N steps",
+				t.Opts.Epochs, t.StepCount, total, 2*t.Opts.Epochs)
+		}
+		p.Steps, p.ToEnd, p.RestoreBest = total-t.StepCount, true, true
+	}
+	if !p.ToEnd && t.StepCount == 0 && p.Steps != per*t.Opts.Epochs {
+		scheduleSteps, p.NewSchedule = p.Steps, true
+	}
+	opts := t.Opts
+	opts.ScheduleSteps = scheduleSteps
+	p.Schedule = scheduleOf(opts, per)
+	if scheduleSteps == 0 {
+		p.ScheduleEpochs = t.Opts.Epochs
+	}
+	return p, nil
+}
+
+// scheduleOf is the trainer's Schedule for options o and steps per epoch.
+func scheduleOf(o trainer.Options, per int) trainer.Schedule {
+	total := per * o.Epochs
+	if o.ScheduleSteps > 0 {
+		total = o.ScheduleSteps
+	}
+	return o.ScheduleOver(total)
+}
+
+// Train runs steps or epochs (see PlanTrain for what each means), evaluating
+// on the selection split at every epoch end and stopping early by `patience`.
+// The result says whether the best epoch's state was put back (Restored);
+// PlanTrain, called before, says what the run will be.
+// Cancelling ctx stops between steps with the state kept. A step whose loss
+// is not finite stops the run with the last finite step's state kept.
 func (w *Workbench) Train(ctx gocontext.Context, o TrainOptions) (trainer.FitResult, error) {
+	plan, err := w.PlanTrain(o)
+	if err != nil {
+		return trainer.FitResult{}, err
+	}
 	t, err := w.Trainer()
 	if err != nil {
 		return trainer.FitResult{}, err
 	}
-	steps := o.Steps
-	if steps == 0 {
-		epochs := o.Epochs
-		if epochs == 0 {
-			epochs = w.intParam("epochs")
-		}
-		steps = epochs * t.StepsPerEpoch()
+	if plan.NewSchedule {
+		w.scheduleSteps = plan.Schedule.Total
+		t.Opts.ScheduleSteps = plan.Schedule.Total
 	}
 	sel := w.SelectionSplit()
 	var eval trainer.EvalFunc
@@ -279,9 +367,7 @@ func (w *Workbench) Train(ctx gocontext.Context, o TrainOptions) (trainer.FitRes
 		}
 	}
 	res, err := t.Fit(ctx, trainer.FitOptions{
-		// Whole-epoch runs end on the best-scoring state (P-Tuning v2's and the honest
-		// protocol's selection); a run of n steps leaves the state where it stopped.
-		Steps: steps, Eval: eval, Patience: w.intParam("patience"), RestoreBest: o.Steps == 0,
+		Steps: plan.Steps, Eval: eval, Patience: w.intParam("patience"), RestoreBest: plan.RestoreBest,
 		OnStep: func(r trainer.StepResult) {
 			w.LastStep = &r
 			if o.OnStep != nil {
@@ -356,6 +442,9 @@ func (w *Workbench) Eval(split string) (tasks.Scores, error) {
 // EvalContext is Eval that stops between inference batches once ctx is done
 // and returns ctx's error (nothing in the session changes).
 func (w *Workbench) EvalContext(ctx gocontext.Context, split string) (tasks.Scores, error) {
+	if err := w.checkFinite("eval"); err != nil {
+		return nil, err
+	}
 	split = canonicalSplit(split)
 	enc, _, preds, err := w.predictSplit(ctx, split)
 	if err != nil {

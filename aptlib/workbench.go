@@ -6,11 +6,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/aptbench/apt/aptlib/backend"
 	"github.com/aptbench/apt/aptlib/bert"
 	"github.com/aptbench/apt/aptlib/hub"
+	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
 	"github.com/aptbench/apt/aptlib/tasks"
 	"github.com/aptbench/apt/aptlib/trainer"
@@ -54,6 +56,11 @@ type Workbench struct {
 	stale     bool // trainer needs rebuilding
 
 	backboneTrained bool // FT has changed the backbone's weights since it was loaded
+
+	// scheduleSteps, when > 0, is the length of the current run's schedule in
+	// steps: set by the first `train n steps` of a run (see PlanTrain), cleared
+	// by a new run or by setting epochs.
+	scheduleSteps int
 
 	// LastStep is the last training step's result (its gates are "the current batch").
 	LastStep *trainer.StepResult
@@ -112,6 +119,11 @@ func (w *Workbench) LoadModel(name string) error {
 	}
 	if tok.VocabSize() > cfg.VocabSize {
 		return fmt.Errorf("model %s: the vocabulary has %d tokens, but config.json's vocab_size is %d", name, tok.VocabSize(), cfg.VocabSize)
+	}
+	if n, _ := ctx.GetParam("max_len"); n.(int) > cfg.MaxPositionEmbeddings {
+		ctx.SetParam("max_len", cfg.MaxPositionEmbeddings)
+		fmt.Fprintf(w.log(), "note: max_len %d exceeds model %s's max_position_embeddings %d: max_len is now %d\n",
+			n, name, cfg.MaxPositionEmbeddings, cfg.MaxPositionEmbeddings)
 	}
 	w.ctx = ctx
 	w.Model = &Model{Name: name, Dir: dir, Config: cfg, Tokenizer: tok}
@@ -180,46 +192,166 @@ func (w *Workbench) resetAll() {
 	w.encoded, w.examples = map[string]*tasks.Encoded{}, map[string][]model.Example{}
 	w.EvalHistory = nil
 	w.fresh, w.stale = true, true
+	w.scheduleSteps = 0
 }
 
-// Set changes a setting ("key", "value"). What the change invalidates is rebuilt
-// on the next command: "model" settings re-create the method's variables (the
-// training so far is dropped), "encoding" settings re-encode the data,
-// "trainer" settings start a new optimizer and schedule from the current values.
+// Set changes a setting ("key", "value"), checked against the settings table
+// (and the loaded model, for max_len). What the change invalidates is rebuilt
+// on the next command (see Setting.Resets): only method, prefix_len and
+// prompt_len re-create the method's parameters; every other setting keeps
+// trained and loaded parameters. When a change discards trained or loaded
+// parameters, Set says so on Log (SetWithNote returns the note instead).
 func (w *Workbench) Set(key, value string) error {
-	v, err := parseSetting(key, value)
-	if err != nil {
-		return err
+	note, err := w.SetWithNote(key, value)
+	if note != "" {
+		fmt.Fprintf(w.log(), "note: %s\n", note)
 	}
-	if key == "prefix_len" && w.Model != nil {
-		if _, err := parseLens(value, w.Model.Config.NumHiddenLayers); err != nil {
-			return err
+	return err
+}
+
+// SetWithNote is Set, returning the note (or "") instead of writing it to Log:
+// what the change did to trained or loaded parameters.
+func (w *Workbench) SetWithNote(key, value string) (string, error) {
+	s, ok := findSetting(key)
+	if !ok {
+		return "", fmt.Errorf("unknown setting %q (known: %s)", key, strings.Join(SettingKeys(), ", "))
+	}
+	v, err := s.Parse(value)
+	if err != nil {
+		return "", err
+	}
+	if w.Model != nil {
+		if err := checkForModel(key, v, w.Model.Config); err != nil {
+			return "", err
 		}
 	}
+	old := s.format(w.param(key))
 	w.ctx.SetParam(key, v)
-	s, _ := findSetting(key)
-	switch s.Resets {
-	case "encoding":
-		w.encoded, w.examples = map[string]*tasks.Encoded{}, map[string][]model.Example{}
-		w.fresh, w.stale = true, true
-		w.spec = nil
-	case "model":
-		w.fresh, w.stale = true, true
-		w.spec = nil
-	case "trainer":
-		w.stale = true
+	now := s.format(v)
+	if old == now || (key == "prefix_len" && w.sameLens(old, now)) {
+		return "", nil
 	}
 	w.predictor = nil
-	return nil
+	switch s.Resets {
+	case ResetParams:
+		if w.shapesParams(key) {
+			return w.discardParams(key + "=" + now), nil
+		}
+	case ResetInit:
+		if key == "seed" { // also the batch order, dropout and the honest hold-out
+			w.encoded, w.examples = map[string]*tasks.Encoded{}, map[string][]model.Example{}
+			w.stale = true
+		}
+		w.spec = nil
+		if steps, adapter := w.paramsWorth(); steps > 0 || adapter != "" {
+			when := "applies when the parameters are next created"
+			if key == "seed" {
+				when = "orders the batches and seeds dropout from now on, and the initialisation when the parameters are next created"
+			}
+			return fmt.Sprintf("%s=%s %s: the %s are kept (reset re-creates them now)",
+				key, now, when, w.describeParams(steps, adapter)), nil
+		}
+		w.fresh, w.stale = true, true
+	case ResetData:
+		w.encoded, w.examples = map[string]*tasks.Encoded{}, map[string][]model.Example{}
+		w.stale = true
+	case ResetGraph:
+		w.spec = nil
+		w.stale = true
+	case ResetTrainer:
+		if key == "epochs" {
+			w.scheduleSteps = 0 // the schedule spans epochs again
+		}
+		w.stale = true
+	}
+	return "", nil
 }
+
+// sameLens says whether two prefix_len values give the same lengths on the
+// loaded model ("8" and "8,8,8,8" on four layers).
+func (w *Workbench) sameLens(a, b string) bool {
+	if w.Model == nil {
+		return false
+	}
+	x, errA := parseLens(a, w.Model.Config.NumHiddenLayers)
+	y, errB := parseLens(b, w.Model.Config.NumHiddenLayers)
+	return errA == nil && errB == nil && slices.Equal(x, y)
+}
+
+// shapesParams says whether a ResetParams setting matters to the current
+// method (prompt_len only to pt, prefix_len only to the prefix methods).
+func (w *Workbench) shapesParams(key string) bool {
+	kind, err := method.ParseKind(w.strParam("method"))
+	if err != nil {
+		return true
+	}
+	switch key {
+	case "prefix_len":
+		return kind.HasPrefix()
+	case "prompt_len":
+		return kind == method.PT
+	}
+	return true
+}
+
+// paramsWorth is what the current parameters hold: the steps trained on them
+// and the adapter they were loaded from.
+func (w *Workbench) paramsWorth() (steps int, adapter string) {
+	if w.trainer != nil {
+		steps = w.trainer.StepCount
+	}
+	return steps, w.Adapter
+}
+
+func (w *Workbench) describeParams(steps int, adapter string) string {
+	var what []string
+	if steps > 0 {
+		what = append(what, fmt.Sprintf("%s parameters trained to step %d", w.paramsMethod(), steps))
+	}
+	if adapter != "" {
+		what = append(what, "parameters loaded from the adapter "+adapter)
+	}
+	return strings.Join(what, " and ")
+}
+
+// paramsMethod is the method the current parameters belong to.
+func (w *Workbench) paramsMethod() string {
+	if w.trainer != nil {
+		return string(w.trainer.Spec.Method.Kind)
+	}
+	if w.spec != nil {
+		return string(w.spec.Method.Kind)
+	}
+	return w.strParam("method")
+}
+
+// discardParams drops the method's parameters (they are re-created at random
+// on the next command) and returns a note naming what was lost, or "".
+func (w *Workbench) discardParams(why string) string {
+	note := ""
+	if steps, adapter := w.paramsWorth(); steps > 0 || adapter != "" {
+		note = fmt.Sprintf("%s discards the %s; they are re-created at random on the next command", why, w.describeParams(steps, adapter))
+	}
+	w.spec, w.trainer, w.predictor, w.LastStep = nil, nil, nil, nil
+	w.EvalHistory = nil
+	w.fresh, w.stale = true, true
+	w.Adapter = ""
+	w.scheduleSteps = 0
+	return note
+}
+
+// ResetParams re-creates the method's parameters from the current settings on
+// the next command (the shell's reset). It returns what was discarded, or "".
+func (w *Workbench) ResetParams() string { return w.discardParams("reset") }
 
 // Get returns a setting's current value as a string.
 func (w *Workbench) Get(key string) (string, error) {
-	if _, ok := findSetting(key); !ok {
+	s, ok := findSetting(key)
+	if !ok {
 		return "", fmt.Errorf("unknown setting %q", key)
 	}
 	v, _ := w.ctx.GetParam(key)
-	return paramString(v), nil
+	return s.format(v), nil
 }
 
 // Config returns every setting with its value, sorted by key.
@@ -258,4 +390,17 @@ func expandHome(p string) string {
 		}
 	}
 	return p
+}
+
+// BackboneDropout is the backbone's effective dropout in training (hidden and
+// attention-probability rates): the backbone_dropout setting, or the loaded
+// config's rates when it is "config". Without a model both are the setting's
+// value, or -1 for "config".
+func (w *Workbench) BackboneDropout() (hidden, attention float64) {
+	if w.Model == nil {
+		v := w.floatParam("backbone_dropout")
+		return v, v
+	}
+	c := w.Model.Config
+	return bert.BackboneDropout(w.ctx, c.HiddenDropoutProb), bert.BackboneDropout(w.ctx, c.AttentionProbsDropoutProb)
 }

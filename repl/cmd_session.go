@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/aptbench/apt/aptlib"
@@ -106,29 +105,14 @@ func cmdLoadTask(_ context.Context, s *Shell, args []string) error {
 	return nil
 }
 
-// settingByKey finds a setting's description.
-func settingByKey(key string) (aptlib.Setting, bool) {
-	for _, st := range aptlib.Settings {
-		if st.Key == key {
-			return st, true
-		}
-	}
-	return aptlib.Setting{}, false
-}
+// settingByKey finds a setting's row in aptlib's settings table.
+func settingByKey(key string) (aptlib.Setting, bool) { return aptlib.FindSetting(key) }
 
-func defaultString(v any) string {
-	if f, ok := v.(float64); ok {
-		return strconv.FormatFloat(f, 'g', -1, 64)
-	}
-	return fmt.Sprint(v)
-}
-
-// settingChoices are the values of the settings that take a fixed set.
-var settingChoices = map[string][]string{
-	"method":       {"apt", "pt2", "pt", "ft", "apt_no_token_gate", "apt_no_layer_gate"},
-	"gate_pooling": {"mean", "cls"},
-	"schedule":     {"linear", "constant"},
-	"protocol":     {"ptuning-v2-best-dev-epoch", "honest-heldout"},
+// settingChoices are the values of the settings that take a fixed set (from
+// aptlib's table, for completion).
+func settingChoices(key string) []string {
+	st, _ := aptlib.FindSetting(key)
+	return st.Valid.Choices
 }
 
 func cmdSet(ctx context.Context, s *Shell, args []string) error {
@@ -162,27 +146,28 @@ func cmdSet(ctx context.Context, s *Shell, args []string) error {
 		}
 		pairs = append(pairs, kv{k, v})
 	}
-	stepsBefore := s.steps()
-	var done []string
-	resetsModel := false
+	var done, notes []string
 	for _, p := range pairs {
-		old, _ := s.w.Get(p.k)
-		if err := s.w.Set(p.k, p.v); err != nil {
+		note, err := s.w.SetWithNote(p.k, p.v)
+		if err != nil {
 			msg := "set: " + OneLine(err)
 			if len(done) > 0 {
 				msg += fmt.Sprintf(" (already applied: %s)", strings.Join(done, " "))
+			}
+			for _, n := range notes {
+				s.note("%s", n)
 			}
 			return fmt.Errorf("%s", msg)
 		}
 		now, _ := s.w.Get(p.k)
 		done = append(done, p.k+"="+now)
-		if st, _ := settingByKey(p.k); st.Resets != "trainer" && old != now {
-			resetsModel = true
+		if note != "" {
+			notes = append(notes, note)
 		}
 	}
 	s.printf("%s\n", strings.Join(done, " "))
-	if resetsModel && stepsBefore > 0 {
-		s.note("the method's parameters will be re-created: the training so far is dropped")
+	for _, n := range notes {
+		s.note("%s", n)
 	}
 	return nil
 }
@@ -193,20 +178,37 @@ func (s *Shell) explainSetting(key string) error {
 	if err != nil {
 		return err
 	}
-	s.printf("%s = %s   (default %s)\n", s.bold(key), v, defaultString(st.Default))
+	s.printf("%s = %s   (default %s)\n", s.bold(key), s.effective(key, v), st.DefaultString())
 	s.printf("%s\n", wrap(st.Doc, min(s.width(), 100)-2, "  "))
-	if ch, ok := settingChoices[key]; ok {
-		s.printf("  values: %s\n", strings.Join(ch, ", "))
+	if st.Valid.Text != "" {
+		s.printf("  values: %s\n", st.Valid.Text)
 	}
 	switch st.Resets {
-	case "model":
-		s.printf("  changing it re-creates the method's parameters\n")
-	case "encoding":
-		s.printf("  changing it re-encodes the data and re-creates the method's parameters\n")
-	case "trainer":
+	case aptlib.ResetParams:
+		s.printf("  changing it re-creates the method's parameters (trained or loaded ones are discarded, with a note)\n")
+	case aptlib.ResetInit:
+		s.printf("  it applies when the parameters are created; trained or loaded parameters are kept (reset re-creates them)\n")
+	case aptlib.ResetData:
+		s.printf("  changing it re-encodes the data; trained values are kept\n")
+	case aptlib.ResetGraph:
+		s.printf("  changing it rebuilds the training and inference graphs; trained values are kept\n")
+	case aptlib.ResetTrainer:
 		s.printf("  changing it starts a new optimizer; trained values are kept\n")
 	}
 	return nil
+}
+
+// effective adds what a setting resolves to, where that is not its value
+// (backbone_dropout=config: the loaded model's rates).
+func (s *Shell) effective(key, v string) string {
+	if key == "backbone_dropout" && v == "config" && s.w.Model != nil {
+		h, a := s.w.BackboneDropout()
+		if h == a {
+			return fmt.Sprintf("config (%g)", h)
+		}
+		return fmt.Sprintf("config (hidden %g, attention %g)", h, a)
+	}
+	return v
 }
 
 func cmdShowConfig(_ context.Context, s *Shell, args []string) error {
@@ -219,12 +221,14 @@ func cmdShowConfig(_ context.Context, s *Shell, args []string) error {
 	for _, st := range aptlib.Settings {
 		v := cfg[st.Key]
 		mark := " "
-		def := defaultString(st.Default)
+		def := st.DefaultString()
 		key := st.Key
 		if v != def {
 			mark = "*"
 			changed++
 			key, v = s.bold(key), s.bold(v)
+		} else {
+			v = s.effective(st.Key, v)
 		}
 		t.add(mark+" "+key, v, s.dim(truncRunes(st.Doc, max(20, s.width()-46))))
 	}
@@ -390,9 +394,7 @@ func cmdReset(_ context.Context, s *Shell, args []string) error {
 			return fmt.Errorf("reset: nothing to reset yet (load a model and a task first; reset all starts a fresh session)")
 		}
 		m, _ := s.w.Get("method")
-		if err := s.w.Set("method", m); err != nil { // a model-level setting: re-creates the method
-			return err
-		}
+		s.w.ResetParams()
 		s.printf("the %s parameters will be re-created from the current settings (seed %s)\n", m, mustGet(s.w, "seed"))
 		return nil
 	case len(args) == 1 && strings.ToLower(args[0]) == "all":

@@ -50,29 +50,28 @@ func cmdTrain(ctx context.Context, s *Shell, args []string) error {
 	default:
 		return usageError("train", "too many arguments")
 	}
-	t, err := s.w.Trainer()
+	// aptlib decides what the run is (its length, its schedule, whether it ends
+	// on the best epoch's state); the shell says it.
+	plan, err := s.w.PlanTrain(o)
 	if err != nil {
 		return err
 	}
-	per := t.StepsPerEpoch()
-	steps := o.Steps
-	what := fmt.Sprintf("%d steps", o.Steps)
-	if steps == 0 && o.Epochs == 0 {
-		// train alone runs the schedule of the epochs setting to its end.
-		total := t.TotalSteps()
-		ep := mustGet(s.w, "epochs")
-		if t.StepCount >= total {
-			return fmt.Errorf("train: the %s-epoch schedule is complete (step %d of %d); set epochs higher to go on (e.g. set epochs=%d), or say train N steps",
-				ep, t.StepCount, total, 2*t.Opts.Epochs)
-		}
-		o.Steps, steps = total-t.StepCount, total-t.StepCount
-		what = fmt.Sprintf("%d steps to the end of the %s-epoch schedule", steps, ep)
-		if t.StepCount == 0 {
-			what = fmt.Sprintf("%s epoch%s = %d steps", ep, plural(t.Opts.Epochs), steps)
-		}
-	} else if steps == 0 {
-		steps = o.Epochs * per
-		what = fmt.Sprintf("%d epoch%s = %d steps", o.Epochs, plural(o.Epochs), steps)
+	steps := plan.Steps
+	var what string
+	switch {
+	case plan.ToEnd && plan.FromStep == 0 && plan.ScheduleEpochs > 0:
+		what = fmt.Sprintf("%d epoch%s = %d steps", plan.ScheduleEpochs, plural(plan.ScheduleEpochs), steps)
+	case plan.ToEnd && plan.ScheduleEpochs > 0:
+		what = fmt.Sprintf("%d steps to the end of the %d-epoch schedule", steps, plan.ScheduleEpochs)
+	case plan.ToEnd:
+		what = fmt.Sprintf("%d steps to the end of the %d-step schedule", steps, plan.Schedule.Total)
+	case plan.Epochs > 0:
+		what = fmt.Sprintf("%d epoch%s = %d steps", plan.Epochs, plural(plan.Epochs), steps)
+	default:
+		what = fmt.Sprintf("%d steps", steps)
+	}
+	if plan.NewSchedule {
+		what += ", the learning-rate schedule spanning them"
 	}
 	m, pl, lr, bs := mustGet(s.w, "method"), mustGet(s.w, "prefix_len"), mustGet(s.w, "lr"), mustGet(s.w, "batch_size")
 	methodText := m
@@ -80,15 +79,19 @@ func cmdTrain(ctx context.Context, s *Shell, args []string) error {
 		methodText += " (prefix_len " + pl + ")"
 	}
 	from := ""
-	if t.StepCount > 0 {
-		from = fmt.Sprintf(", from step %d", t.StepCount)
+	if plan.FromStep > 0 {
+		from = fmt.Sprintf(", from step %d", plan.FromStep)
 	}
 	s.printf("training %s on %s: %s, batches of %s, lr %s%s\n", s.bold(methodText), s.taskName(), what, bs, lr, from)
-	if sc := t.Schedule(); sc.Kind != "constant" && t.StepCount+steps > sc.Total {
-		if t.StepCount >= sc.Total {
-			s.note("the linear schedule ended at step %d (epochs=%s), so these steps run at lr 0: set epochs higher (or schedule=constant) to train on", sc.Total, mustGet(s.w, "epochs"))
+	if sc := plan.Schedule; sc.Kind != "constant" && plan.FromStep+steps > sc.Total {
+		spans := fmt.Sprintf("epochs=%s", mustGet(s.w, "epochs"))
+		if plan.ScheduleEpochs == 0 {
+			spans = fmt.Sprintf("it spans the %d steps the run began with", sc.Total)
+		}
+		if plan.FromStep >= sc.Total {
+			s.note("the linear schedule ended at step %d (%s), so these steps run at lr 0: set epochs higher (or schedule=constant) to train on", sc.Total, spans)
 		} else {
-			s.note("the linear schedule ends at step %d (epochs=%s); steps after it run at lr 0", sc.Total, mustGet(s.w, "epochs"))
+			s.note("the linear schedule ends at step %d (%s); steps after it run at lr 0", sc.Total, spans)
 		}
 	}
 	sel := s.w.SelectionSplit()
@@ -106,25 +109,31 @@ func cmdTrain(ctx context.Context, s *Shell, args []string) error {
 		}
 		s.println(line)
 	}
-	before := t.StepCount
+	before := plan.FromStep
 	start := time.Now()
 	res, err := s.w.Train(ctx, o)
 	elapsed := time.Since(start)
-	t, _ = s.w.Trainer()
+	t, terr := s.w.Trainer()
 	if err != nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil && terr == nil {
 			s.printf("interrupted at step %d (%d steps this run); the trained state is kept: train or step go on from here\n",
 				t.StepCount, t.StepCount-before)
 			return ErrInterrupted
 		}
 		return err
 	}
+	if terr != nil {
+		return terr
+	}
 	rate := float64(res.Steps) / math.Max(elapsed.Seconds(), 1e-9)
 	summary := fmt.Sprintf("done: %d steps in %s (%.1f steps/s), now at step %d", res.Steps, elapsed.Round(100*time.Millisecond), rate, t.StepCount)
 	if res.BestEpoch >= 0 && !math.IsInf(res.BestScore, 0) {
 		summary += fmt.Sprintf("; best epoch %d, %s score %.4f", res.BestEpoch+1, sel, res.BestScore)
-		if len(res.Epochs) > 0 && !res.Epochs[len(res.Epochs)-1].Best {
-			summary += " (its state was restored)"
+		switch {
+		case res.Restored:
+			summary += fmt.Sprintf(" (its state was restored: the parameters are those of step %d)", res.BestStep)
+		case res.BestStep != t.StepCount:
+			summary += fmt.Sprintf(" (not restored: a run of n steps keeps the state of its last step, %d)", t.StepCount)
 		}
 	}
 	g := t.GraphsCompiled()

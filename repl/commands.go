@@ -52,10 +52,12 @@ func init() {
 			examples: []string{"download rte", "download superglue"}, run: cmdDownload},
 		{name: "set", group: "Session", usage: "set <key>=<value> ...",
 			summary: "change settings (set alone lists them; set <key> explains one)",
-			help: "Changes one or more settings. Changing the method, prefix lengths, pooling, initialisation, " +
-				"dropout or seed re-creates the method's parameters (the training so far is dropped); max_len " +
-				"re-encodes the data; lr, batch_size, epochs and the other trainer settings start a new optimizer " +
-				"and keep the trained values. `show config` lists every key.",
+			help: "Changes one or more settings; each value is checked (type and range, max_len against the model's " +
+				"positions) and a refused one names the setting. Only method, prefix_len and prompt_len re-create " +
+				"the method's parameters, and a note says when that discards trained or loaded ones. The rest keep " +
+				"them: seed and the initialisation settings apply when the parameters are next created (reset), " +
+				"max_len and the data limits re-encode the data, the dropouts and gate_pooling rebuild the graphs, " +
+				"lr, batch_size, epochs and the other trainer settings start a new optimizer. `show config` lists every key.",
 			examples: []string{"set method=apt prefix_len=8", "set lr=1e-2 epochs=5", "set prefix_len=0,0,8,16", "set lr"},
 			run:      cmdSet},
 		{name: "show config", group: "Session", usage: "show config",
@@ -84,9 +86,12 @@ func init() {
 
 		{name: "train", group: "Training", usage: "train [<n> steps | <n> epochs]",
 			summary: "train (alone: to the end of the epochs setting), evaluating each epoch",
-			help: "Trains the method. With no argument it trains to the end of the learning-rate schedule that the " +
-				"epochs setting spans (all of it when starting fresh); n steps or n epochs train that much more. " +
-				"Evaluation on dev runs at every epoch end and the best epoch's state is kept. A progress line shows step, loss, examples/s and time " +
+			help: "Trains the method. With no argument it trains to the end of the learning-rate schedule (all of it " +
+				"when starting fresh) and ends on the best evaluated epoch's state; n epochs does the same over n epochs; " +
+				"n steps trains n steps and keeps the last step's state. On a fresh run, n steps (or n epochs) makes " +
+				"the schedule span them; later runs continue on it (past its end the linear schedule gives lr 0; set " +
+				"epochs to span epochs again). Evaluation on dev runs at every epoch end. A step whose loss is not " +
+				"finite stops the run with the previous step's state kept. A progress line shows step, loss, examples/s and time " +
 				"left. Ctrl-C stops between steps and keeps the state trained so far.",
 			examples: []string{"train", "train 20 steps", "train 2 epochs"}, run: cmdTrain},
 		{name: "step", group: "Training", usage: "step [<n>]",

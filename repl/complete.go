@@ -119,7 +119,7 @@ func (c *Completer) Candidates(words []string, partial string) []string {
 	case "set":
 		if k, _, ok := strings.Cut(partial, "="); ok {
 			var out []string
-			for _, v := range settingChoices[strings.ToLower(k)] {
+			for _, v := range settingChoices(strings.ToLower(k)) {
 				out = append(out, k+"="+v+" ")
 			}
 			return out

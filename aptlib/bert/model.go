@@ -240,14 +240,41 @@ func activate(name string, x *Node) *Node {
 }
 
 func dropout(ctx *context.Context, x *Node, rate float64) *Node {
-	if rate <= 0 || !ctx.IsTraining(x.Graph()) || !context.GetParamOr(ctx, ParamBackboneDropout, true) {
+	if !ctx.IsTraining(x.Graph()) {
+		return x
+	}
+	if rate = BackboneDropout(ctx, rate); rate <= 0 {
 		return x
 	}
 	return layers.DropoutStatic(ctx, x, rate)
 }
 
-// ParamBackboneDropout is the context parameter (bool, default true) that turns the
-// backbone's own dropout on in training, as P-Tuning v2 trains with model.train().
+// BackboneDropout is the backbone's dropout rate in training, given the
+// config's rate for that place (hidden_dropout_prob or
+// attention_probs_dropout_prob) and the context parameter
+// ParamBackboneDropout: absent, true or a negative number keeps the config's
+// rate; false turns dropout off; a number >= 0 replaces both config rates.
+func BackboneDropout(ctx *context.Context, configRate float64) float64 {
+	v, found := ctx.GetParam(ParamBackboneDropout)
+	if !found || v == nil {
+		return configRate
+	}
+	switch x := v.(type) {
+	case bool:
+		if !x {
+			return 0
+		}
+	case float64:
+		if x >= 0 {
+			return x
+		}
+	}
+	return configRate
+}
+
+// ParamBackboneDropout is the context parameter that sets the backbone's own
+// dropout in training (see BackboneDropout). By default the config's rates
+// apply, as P-Tuning v2 trains with model.train().
 const ParamBackboneDropout = "backbone_dropout"
 
 // param returns the graph node of the backbone tensor with the canonical name.

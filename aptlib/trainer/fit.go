@@ -68,8 +68,12 @@ type FitResult struct {
 	Steps     int
 	BestScore float64
 	BestEpoch int
-	Epochs    []EpochReport
-	Canceled  bool
+	BestStep  int // the step at the end of the best epoch (0 when none)
+	// Restored is true when Fit put the best epoch's state back and that state
+	// differs from the one the run ended on (later steps were made after it).
+	Restored bool
+	Epochs   []EpochReport
+	Canceled bool
 }
 
 // Fit trains until the step budget or the schedule's epochs are done, evaluating
@@ -130,7 +134,7 @@ func (t *Trainer) Fit(ctx context.Context, o FitOptions) (FitResult, error) {
 			}
 			rep.Score, rep.Metrics = score, metrics
 			if score > res.BestScore {
-				res.BestScore, res.BestEpoch = score, t.Epoch
+				res.BestScore, res.BestEpoch, res.BestStep = score, t.Epoch, t.StepCount
 				rep.Best = true
 				best = t.TakeSnapshot()
 				bad = 0
@@ -150,6 +154,7 @@ func (t *Trainer) Fit(ctx context.Context, o FitOptions) (FitResult, error) {
 	t.finishProgress(o.Progress)
 	if o.RestoreBest && best != nil {
 		t.Restore(best)
+		res.Restored = res.BestStep != t.StepCount
 	}
 	return res, nil
 }

@@ -47,14 +47,19 @@ func momentVar(ctx *context.Context, which string, v *context.Variable) *context
 // lr and step (t, counting from 1) are scalar float32 graph inputs so that a
 // schedule never recompiles the graph. Gradients are first clipped to a global
 // L2 norm of maxNorm (when > 0), as torch.nn.utils.clip_grad_norm_; the
-// returned node is the norm before clipping.
-func (o AdamW) update(ctx *context.Context, vars []*context.Variable, grads []*Node, lr, step *Node, maxNorm float64) *Node {
+// returned norm is the norm before clipping.
+//
+// The step commits only when it is finite: the returned ok is true when loss,
+// the gradient norm, and every new parameter and moment are finite; otherwise
+// every variable keeps its value from before the step (so a diverged step
+// leaves the state of the last finite one).
+func (o AdamW) update(ctx *context.Context, vars []*context.Variable, grads []*Node, lr, step, loss *Node, maxNorm float64) (norm, ok *Node) {
 	g := lr.Graph()
 	sumSq := ScalarZero(g, lr.DType())
 	for _, gr := range grads {
 		sumSq = Add(sumSq, ReduceAllSum(Square(gr)))
 	}
-	norm := Sqrt(sumSq)
+	norm = Sqrt(sumSq)
 	if maxNorm > 0 {
 		// clip_coef = max_norm / (total_norm + 1e-6), clamped to 1.
 		coef := Min(DivScalar(Inverse(AddScalar(norm, 1e-6)), 1/maxNorm), ScalarOne(g, lr.DType()))
@@ -64,21 +69,40 @@ func (o AdamW) update(ctx *context.Context, vars []*context.Variable, grads []*N
 	}
 	bc1 := OneMinus(Pow(Scalar(g, lr.DType(), o.Beta1), step))
 	bc2 := OneMinus(Pow(Scalar(g, lr.DType(), o.Beta2), step))
+	type pending struct {
+		v        *context.Variable
+		old, new *Node
+	}
+	var updates []pending
+	ok = LogicalAnd(IsFinite(ConvertDType(loss, lr.DType())), IsFinite(norm))
+	commit := func(v *context.Variable, old, val *Node) {
+		updates = append(updates, pending{v, old, val})
+		ok = LogicalAnd(ok, ReduceLogicalAnd(IsFinite(val)))
+	}
 	for i, v := range vars {
-		p := v.ValueGraph(g)
+		old := v.ValueGraph(g)
+		p := old
 		mVar, vVar := momentVar(ctx, "m", v), momentVar(ctx, "v", v)
-		m := Add(MulScalar(mVar.ValueGraph(g), o.Beta1), MulScalar(grads[i], 1-o.Beta1))
-		s := Add(MulScalar(vVar.ValueGraph(g), o.Beta2), MulScalar(Square(grads[i]), 1-o.Beta2))
-		mVar.SetValueGraph(m)
-		vVar.SetValueGraph(s)
+		mOld, sOld := mVar.ValueGraph(g), vVar.ValueGraph(g)
+		m := Add(MulScalar(mOld, o.Beta1), MulScalar(grads[i], 1-o.Beta1))
+		s := Add(MulScalar(sOld, o.Beta2), MulScalar(Square(grads[i]), 1-o.Beta2))
+		commit(mVar, mOld, m)
+		commit(vVar, sOld, s)
 		if o.WeightDecay > 0 && Decays(v) {
 			p = Mul(p, OneMinus(MulScalar(lr, o.WeightDecay)))
 		}
 		denom := AddScalar(Div(Sqrt(s), Sqrt(bc2)), o.Epsilon)
 		p = Sub(p, Mul(Div(lr, bc1), Div(m, denom)))
-		v.SetValueGraph(p)
+		commit(v, old, p)
 	}
-	return norm
+	for _, u := range updates {
+		cond := ok
+		if dims := u.new.Shape().Dimensions; len(dims) > 0 {
+			cond = BroadcastToDims(ok, dims...)
+		}
+		u.v.SetValueGraph(Where(cond, u.new, u.old))
+	}
+	return norm, ok
 }
 
 // Schedule gives the learning rate at a step (0-based): linear warm-up over

@@ -126,7 +126,7 @@ func TestAdamWMatchesTorch(t *testing.T) {
 				for i, v := range vars {
 					nodes[i] = v.ValueGraph(g)
 				}
-				norm := opt.update(ctx, vars, Gradient(loss, nodes...), lr, step, c.maxNorm)
+				norm, _ := opt.update(ctx, vars, Gradient(loss, nodes...), lr, step, loss, c.maxNorm)
 				return []*Node{loss, norm}
 			})
 			if err != nil {
@@ -191,7 +191,8 @@ func TestAdamWDecayOnlyOnMatrices(t *testing.T) {
 		for i, v := range vars {
 			grads[i] = ZerosLike(v.ValueGraph(lrNode.Graph()))
 		}
-		return opt.update(ctx, vars, grads, lrNode, step, 1.0)
+		norm, _ := opt.update(ctx, vars, grads, lrNode, step, ScalarZero(lrNode.Graph(), lrNode.DType()), 1.0)
+		return norm
 	})
 	if err != nil {
 		t.Fatal(err)

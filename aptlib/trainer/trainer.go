@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 
 	"github.com/aptbench/apt/aptlib/bert"
@@ -23,22 +24,28 @@ import (
 
 // Options of a training run. Zero values take the defaults of Defaults.
 type Options struct {
-	BatchSize   int     // examples per step (default 16)
-	MaxLen      int     // longest sequence; longer ones must be truncated when encoding (default 128)
-	Bucket      int     // batch lengths are rounded up to a multiple of this (default 32)
-	Epochs      int     // epochs the schedule spans (default 3)
-	LR          float64 // peak learning rate (default 5e-3 for prefixes, see aptlib settings)
-	WeightDecay float64 // AdamW decoupled decay on weight matrices (default 0.01)
-	Warmup      float64 // warm-up: a fraction of all steps when < 1, else a number of steps (default 0.1)
-	Schedule    string  // "linear" (default) or "constant"
-	MaxGradNorm float64 // global-norm clipping (default 1.0; < 0 disables)
-	Seed        uint64  // seeds batch order and dropout
-	Beta1       float64 // AdamW (default 0.9)
-	Beta2       float64 // AdamW (default 0.999)
-	Epsilon     float64 // AdamW (default 1e-8)
+	BatchSize int // examples per step (default 16)
+	MaxLen    int // longest sequence; longer ones must be truncated when encoding (default 128)
+	Bucket    int // batch lengths are rounded up to a multiple of this (default 32)
+	Epochs    int // epochs the schedule spans (default 3)
+	// ScheduleSteps, when > 0, is the schedule's length in steps instead of
+	// Epochs epochs (a run of n steps whose schedule spans those n steps).
+	ScheduleSteps int
+	LR            float64 // peak learning rate (default 5e-3 for prefixes, see aptlib settings)
+	WeightDecay   float64 // AdamW decoupled decay on weight matrices (default 0.01)
+	Warmup        float64 // warm-up: a fraction of all steps when < 1, else a number of steps (default 0.1)
+	Schedule      string  // "linear" (default) or "constant"
+	MaxGradNorm   float64 // global-norm clipping (default 1.0; < 0 disables)
+	Seed          uint64  // seeds batch order and dropout
+	Beta1         float64 // AdamW (default 0.9)
+	Beta2         float64 // AdamW (default 0.999)
+	Epsilon       float64 // AdamW (default 1e-8)
 	// GateEvery records a gate snapshot in History every GateEvery steps (default 1).
 	GateEvery int
 }
+
+// NoWarmup is the Warmup of a schedule without warm-up (0 takes the default).
+const NoWarmup = -1
 
 // Defaults fills zero fields with the defaults.
 func (o Options) Defaults() Options {
@@ -164,17 +171,29 @@ func (t *Trainer) StepsPerEpoch() int {
 	return t.stepsPerEpoch
 }
 
-// TotalSteps is the length of the schedule: Epochs epochs.
-func (t *Trainer) TotalSteps() int { return t.StepsPerEpoch() * t.Opts.Epochs }
+// TotalSteps is the length of the schedule: Opts.ScheduleSteps, or Epochs epochs.
+func (t *Trainer) TotalSteps() int {
+	if t.Opts.ScheduleSteps > 0 {
+		return t.Opts.ScheduleSteps
+	}
+	return t.StepsPerEpoch() * t.Opts.Epochs
+}
 
 // Schedule is the run's learning-rate schedule.
 func (t *Trainer) Schedule() Schedule {
-	total := t.TotalSteps()
-	warm := int(t.Opts.Warmup)
-	if t.Opts.Warmup < 1 {
-		warm = int(math.Ceil(t.Opts.Warmup * float64(total)))
+	return t.Opts.ScheduleOver(t.TotalSteps())
+}
+
+// ScheduleOver is the learning-rate schedule of these options over total steps.
+func (o Options) ScheduleOver(total int) Schedule {
+	warm := 0
+	switch {
+	case o.Warmup >= 1:
+		warm = int(o.Warmup)
+	case o.Warmup > 0:
+		warm = int(math.Ceil(o.Warmup * float64(total)))
 	}
-	return Schedule{Peak: t.Opts.LR, Warmup: warm, Total: total, Kind: t.Opts.Schedule}
+	return Schedule{Peak: o.LR, Warmup: warm, Total: total, Kind: o.Schedule}
 }
 
 // GraphsCompiled is the number of distinct training-graph shapes built so far.
@@ -216,9 +235,9 @@ func (t *Trainer) Step() (StepResult, error) {
 		Loss:     float64(tensors.ToScalar[float32](outs[0])),
 		GradNorm: float64(tensors.ToScalar[float32](outs[1])),
 	}
-	res.Gates = t.decodeGates(outs[2:], res.Step)
-	if math.IsNaN(res.Loss) || math.IsInf(res.Loss, 0) {
-		return res, fmt.Errorf("trainer: step %d: loss is %v (try a lower learning rate)", res.Step, res.Loss)
+	res.Gates = t.decodeGates(outs[3:], res.Step)
+	if committed := tensors.ToScalar[bool](outs[2]); !committed || !finite(res.Loss) || !finite(res.GradNorm) {
+		return res, t.divergedError(res)
 	}
 	t.StepCount++
 	t.BatchInEpoch++
@@ -258,7 +277,7 @@ func toFloat64(x []float32) []float64 {
 }
 
 // trainGraph: inputs ids, types, mask, labels, weights, lr, step; outputs loss,
-// gradient norm, then the batch-mean alpha_i of each gated layer, then each lambda_i.
+// gradient norm, whether the update was committed (all finite), then the batch-mean alpha_i of each gated layer, then each lambda_i.
 func (t *Trainer) trainGraph(ctx *context.Context, in []*Node) []*Node {
 	g := in[0].Graph()
 	ctx.SetTraining(g, true)
@@ -266,6 +285,12 @@ func (t *Trainer) trainGraph(ctx *context.Context, in []*Node) []*Node {
 	numChoices := 1
 	if t.Spec.Head == model.MultipleChoice {
 		numChoices = ids.Shape().Dimensions[0] / weights.Shape().Dimensions[0]
+	}
+	// The random-number state before the step: a refused (non-finite) step puts it back too.
+	rngVar := ctx.GetVariableByScopeAndName(context.RootScope, context.RNGStateVariableName)
+	var rngBefore *Node
+	if rngVar != nil {
+		rngBefore = rngVar.ValueGraph(g)
 	}
 	logits, gates := model.Forward(ctx, t.Spec, model.Inputs{IDs: ids, TypeIDs: types, Mask: mask, NumChoices: numChoices})
 	loss := model.Loss(t.Spec, logits, labels, weights)
@@ -275,8 +300,13 @@ func (t *Trainer) trainGraph(ctx *context.Context, in []*Node) []*Node {
 	}
 	grads := Gradient(loss, nodes...)
 	opt := AdamW{Beta1: t.Opts.Beta1, Beta2: t.Opts.Beta2, Epsilon: t.Opts.Epsilon, WeightDecay: t.Opts.WeightDecay}
-	norm := opt.update(ctx, t.vars, grads, lr, step, t.Opts.MaxGradNorm)
-	outs := []*Node{loss, norm}
+	norm, ok := opt.update(ctx, t.vars, grads, lr, step, loss, t.Opts.MaxGradNorm)
+	if rngVar != nil {
+		if after := rngVar.ValueGraph(g); after != rngBefore {
+			rngVar.SetValueGraph(Where(BroadcastToDims(ok, after.Shape().Dimensions...), after, rngBefore))
+		}
+	}
+	outs := []*Node{loss, norm, ok}
 	// alpha has one row per encoder row: numChoices rows per example for
 	// multiple choice. Weigh each row by its example's weight.
 	rowWeights := weights
@@ -299,3 +329,36 @@ func (t *Trainer) trainGraph(ctx *context.Context, in []*Node) []*Node {
 }
 
 func nan() float64 { return math.NaN() }
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// DivergedError is Step's error for a step whose loss, gradient norm or
+// update is not finite. The step was not applied: the parameters, the AdamW
+// moments and the position in the data are those after the previous step, so
+// the run continues (e.g. after lowering the learning rate) from there.
+type DivergedError struct {
+	Step     int     // the step that was refused (1-based)
+	Loss     float64 // its loss
+	GradNorm float64 // its gradient norm
+	LR       float64 // the peak learning rate of the run
+}
+
+func (e *DivergedError) Error() string {
+	what := fmt.Sprintf("loss is %v", e.Loss)
+	switch {
+	case finite(e.Loss) && !finite(e.GradNorm):
+		what = fmt.Sprintf("the gradient norm is %v", e.GradNorm)
+	case finite(e.Loss):
+		what = "the update makes the parameters non-finite"
+	}
+	kept := fmt.Sprintf("the parameters of step %d are kept", e.Step-1)
+	if e.Step == 1 {
+		kept = "the initial parameters are kept"
+	}
+	return fmt.Sprintf("trainer: step %d: %s (lr %s: try a lower lr); %s",
+		e.Step, what, strconv.FormatFloat(e.LR, 'g', -1, 64), kept)
+}
+
+func (t *Trainer) divergedError(r StepResult) error {
+	return &DivergedError{Step: r.Step, Loss: r.Loss, GradNorm: r.GradNorm, LR: t.Opts.LR}
+}
