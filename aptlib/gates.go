@@ -44,6 +44,9 @@ func (w *Workbench) GatesContext(ctx gocontext.Context, source string) (*GateRep
 	if !spec.Method.Kind.HasPrefix() {
 		return nil, fmt.Errorf("method %s has no gates (use apt, apt_no_token_gate or apt_no_layer_gate; pt2 has prefixes without gates)", spec.Method.Kind)
 	}
+	if err := w.checkFinite("gates"); err != nil {
+		return nil, err
+	}
 	r := &GateReport{Method: spec.Method.Kind, PrefixLens: spec.Method.PrefixLens}
 	if source == "" || source == "batch" {
 		if w.LastStep == nil {

@@ -180,10 +180,42 @@ func (w *Workbench) LoadTask(name, dir string) error {
 	if _, err := t.Split("train"); err != nil {
 		fmt.Fprintf(w.log(), "note: %v (evaluation and prediction still work)\n", err)
 	}
+	// The method's parameters (trained, or loaded from an adapter) fit a task
+	// with the same head and labels: keep them, so that "load adapter; load task;
+	// eval" evaluates the adapter. Otherwise they go, and the user is told.
+	keep := w.Task != nil && w.spec != nil && !w.fresh && sameHead(w.Task, t)
+	if keep {
+		if steps, adapter := w.paramsWorth(); steps > 0 || adapter != "" {
+			fmt.Fprintf(w.log(), "note: task %s has the same head and labels: the %s are kept (reset re-creates them)\n",
+				t.Name, w.describeParams(steps, adapter))
+		}
+		w.Task = t
+		w.adapterTask = false
+		w.encoded, w.examples = map[string]*tasks.Encoded{}, map[string][]model.Example{}
+		w.trainer, w.predictor, w.LastStep = nil, nil, nil
+		w.EvalHistory = nil
+		w.stale = true
+		w.scheduleSteps = 0
+		return nil
+	}
+	if w.Task != nil {
+		if note := w.discardParams("load task " + t.Name + " (another head or other labels)"); note != "" {
+			fmt.Fprintf(w.log(), "note: %s\n", note)
+		}
+	}
 	w.Task = t
 	w.adapterTask = false
 	w.resetAll()
 	return nil
+}
+
+// sameHead says whether a model trained for task a fits task b unchanged: the
+// same kind of head over the same labels in the same order.
+func sameHead(a, b *tasks.Task) bool {
+	if a.Kind != b.Kind {
+		return false
+	}
+	return a.Kind == tasks.MultipleChoice || equalStrings(a.Labels, b.Labels)
 }
 
 // resetAll drops everything derived from the model, task and settings.
