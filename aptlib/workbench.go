@@ -138,6 +138,14 @@ func (w *Workbench) resolveModel(name string) (string, error) {
 	if hub.IsLocalDir(name) {
 		return name, nil
 	}
+	// Something is there, or the path cannot be looked at: say what is wrong.
+	st, err := os.Stat(name)
+	_, lerr := os.Lstat(name)
+	if pe, ok := err.(*os.PathError); ok && (lerr == nil || !os.IsNotExist(err)) {
+		return "", fmt.Errorf("load model %s: %v", name, pe.Err)
+	} else if err == nil && !st.IsDir() {
+		return "", fmt.Errorf("load model: %s is a file, not a model directory", name)
+	}
 	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "/") || strings.HasPrefix(name, "~") {
 		return "", fmt.Errorf("load model: %s: no such directory", name)
 	}
