@@ -97,7 +97,8 @@ func (p *Predictor) Predict(data []model.Example) (*Predictions, error) {
 	res.Lambda = make([]float64, len(lambdaLayers))
 	plan := model.PlanEpoch(data, p.BatchSize, p.Bucket, p.MaxLen, nil)
 	for bi, idx := range plan.Batches {
-		batch, err := model.MakeBatch(p.Spec.Head, data, idx, p.BatchSize, plan.SeqLens[bi])
+		// Padded to the batch size, but to no more rows than there are examples.
+		batch, err := model.MakeBatch(p.Spec.Head, data, idx, min(p.BatchSize, len(data)), plan.SeqLens[bi])
 		if err != nil {
 			return nil, err
 		}
