@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -17,6 +18,9 @@ func TestLoadModelPathErrors(t *testing.T) {
 	}
 	os.WriteFile("file", []byte("x"), 0o644)
 	os.Symlink("missing-target", "dangling")
+	if err := syscall.Mkfifo("fifo", 0o644); err != nil {
+		t.Fatal(err)
+	}
 	w, err := New("")
 	if err != nil {
 		t.Fatal(err)
@@ -28,6 +32,7 @@ func TestLoadModelPathErrors(t *testing.T) {
 		filepath.Join(dir, "loop"): "too many levels of symbolic links",
 		"file":                     "load model: file is a file, not a model directory",
 		"file/sub":                 "load model file/sub: not a directory",
+		"fifo":                     "load model: fifo is not a directory",
 		"dangling":                 "load model dangling: no such file or directory",
 		"./nothing-here":           "load model: ./nothing-here: no such directory",
 	} {

@@ -143,8 +143,10 @@ func (w *Workbench) resolveModel(name string) (string, error) {
 	_, lerr := os.Lstat(name)
 	if pe, ok := err.(*os.PathError); ok && (lerr == nil || !os.IsNotExist(err)) {
 		return "", fmt.Errorf("load model %s: %v", name, pe.Err)
-	} else if err == nil && !st.IsDir() {
+	} else if err == nil && st.Mode().IsRegular() {
 		return "", fmt.Errorf("load model: %s is a file, not a model directory", name)
+	} else if err == nil && !st.IsDir() {
+		return "", fmt.Errorf("load model: %s is not a directory (mode %s)", name, st.Mode().Type())
 	}
 	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "/") || strings.HasPrefix(name, "~") {
 		return "", fmt.Errorf("load model: %s: no such directory", name)
