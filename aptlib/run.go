@@ -189,6 +189,9 @@ func (w *Workbench) prepare() error {
 		return err
 	}
 	if w.fresh {
+		if err := w.checkMemory(spec, false); err != nil {
+			return err
+		}
 		seed := uint64(w.intParam("seed"))
 		method.Create(w.ctx, &spec.Method, w.Model.Config.HiddenSize, seed)
 		model.CreateHead(w.ctx, spec, seed+1)
@@ -211,6 +214,9 @@ func (w *Workbench) prepare() error {
 
 // Trainer returns the current trainer, building it if settings changed.
 func (w *Workbench) Trainer() (*trainer.Trainer, error) {
+	if err := w.checkTrainingMemory(); err != nil {
+		return nil, err
+	}
 	if err := w.prepare(); err != nil {
 		return nil, err
 	}
@@ -410,6 +416,9 @@ func (w *Workbench) Predictor() (*trainer.Predictor, error) {
 		return nil, err
 	}
 	if w.predictor == nil {
+		if err := w.checkMemory(w.spec, false); err != nil {
+			return nil, err
+		}
 		p, err := trainer.NewPredictor(w.Backend, w.ctx, w.spec, w.intParam("eval_batch_size"), w.intParam("bucket"), w.intParam("max_len"))
 		if err != nil {
 			return nil, err

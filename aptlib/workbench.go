@@ -156,6 +156,16 @@ func (w *Workbench) resolveModel(name string) (string, error) {
 	if hub.IsLocalDir(name) {
 		return name, nil
 	}
+	// Something is there, or the path cannot be looked at: say what is wrong.
+	st, err := os.Stat(name)
+	_, lerr := os.Lstat(name)
+	if pe, ok := err.(*os.PathError); ok && (lerr == nil || !os.IsNotExist(err)) {
+		return "", fmt.Errorf("load model %s: %v", name, pe.Err)
+	} else if err == nil && st.Mode().IsRegular() {
+		return "", fmt.Errorf("load model: %s is a file, not a model directory", name)
+	} else if err == nil && !st.IsDir() {
+		return "", fmt.Errorf("load model: %s is not a directory (mode %s)", name, st.Mode().Type())
+	}
 	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "/") || strings.HasPrefix(name, "~") {
 		return "", fmt.Errorf("load model: %s: no such directory", name)
 	}

@@ -121,6 +121,9 @@ func (a *Adapter) readMetadata(md map[string]string, fullModel bool) error {
 	if err := json.Unmarshal([]byte(s), &labels); err != nil || labels == nil {
 		return a.fail("", "%s metadata %q is not a JSON array of strings", KeyLabels, s)
 	}
+	if d, ok := duplicateLabel(labels); ok {
+		return a.fail("", "%s metadata names label %q twice", KeyLabels, d)
+	}
 	s, ok = md[KeyGatePooling]
 	switch {
 	case !ok && fullModel:
@@ -234,6 +237,9 @@ func (a *Adapter) readTensors(f *safetensors.File) error {
 		data, _, err := f.Float32(want.Name)
 		if err != nil {
 			return fmt.Errorf("adapter: %w", err)
+		}
+		if i, what := safetensors.FirstNonFinite(data); i >= 0 {
+			return a.fail(want.Name, "has a non-finite value (%s at index %d)", what, i)
 		}
 		a.Tensors[want.Name] = safetensors.Tensor{Name: want.Name, Shape: slices.Clone(want.Shape), Data: data}
 	}

@@ -89,6 +89,9 @@ func (m Meta) complete(spec *model.Spec) (Meta, error) {
 			m.Labels = append(m.Labels, strconv.Itoa(i))
 		}
 	}
+	if d, ok := duplicateLabel(m.Labels); ok {
+		return m, fmt.Errorf("label %q is given twice in Meta.Labels %q", d, m.Labels)
+	}
 	if spec.Head != model.MultipleChoice && len(m.Labels) != spec.NumLabels {
 		return m, fmt.Errorf("%d labels %q given for a %s head of %d labels", len(m.Labels), m.Labels, spec.Head, spec.NumLabels)
 	}
@@ -163,6 +166,18 @@ func parseHead(s string) (model.Head, bool) {
 	switch h := model.Head(s); h {
 	case model.SequenceClassification, model.MultipleChoice, model.TokenClassification:
 		return h, true
+	}
+	return "", false
+}
+
+// duplicateLabel returns the first label name that occurs twice in labels.
+func duplicateLabel(labels []string) (string, bool) {
+	seen := make(map[string]bool, len(labels))
+	for _, l := range labels {
+		if seen[l] {
+			return l, true
+		}
+		seen[l] = true
 	}
 	return "", false
 }

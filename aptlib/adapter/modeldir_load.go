@@ -77,6 +77,9 @@ func LoadModelDir(ctx *context.Context, dir string) (*model.Spec, Meta, error) {
 		if err != nil {
 			return nil, Meta{}, fmt.Errorf("adapter: %w", err)
 		}
+		if err := safetensors.CheckFinite(set.FileOf(name), name, data); err != nil {
+			return nil, Meta{}, fmt.Errorf("adapter: %w (in %s)", err, dir)
+		}
 		scope, vname := method.VariablePath(name)
 		method.SetVariable(ctx, scope, vname, tensorOf(data, shape))
 	}

@@ -10,8 +10,9 @@ package bert
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
+
+	"github.com/aptbench/apt/internal/boundedread"
 )
 
 // Config is the subset of a HuggingFace BertConfig (config.json) the encoder uses.
@@ -44,10 +45,13 @@ func DefaultConfig() *Config {
 	}
 }
 
+// MaxConfigBytes caps the size of config.json (real ones are about a kilobyte).
+const MaxConfigBytes = 1 << 20
+
 // LoadConfig reads a HuggingFace config.json. Keys absent from the file take
 // BertConfig's defaults, as transformers does.
 func LoadConfig(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := boundedread.ReadFile(path, MaxConfigBytes)
 	if err != nil {
 		return nil, fmt.Errorf("bert: reading config: %w", err)
 	}

@@ -112,9 +112,20 @@ func LoadWeights(ctx *context.Context, c *Config, src WeightSource, trainable bo
 		if err != nil {
 			return fmt.Errorf("bert: reading tensor %q: %w", found, err)
 		}
+		if err := safetensors.CheckFinite(weightFile(src, found), found, data); err != nil {
+			return fmt.Errorf("bert: %w", err)
+		}
 		setVariable(ctx, spec, data, trainable)
 	}
 	return nil
+}
+
+// weightFile names the file of src holding tensor name, for messages.
+func weightFile(src WeightSource, name string) string {
+	if s, ok := src.(interface{ FileOf(string) string }); ok {
+		return s.FileOf(name)
+	}
+	return "model weights"
 }
 
 // InitRandom creates every backbone tensor with BERT's initialisation

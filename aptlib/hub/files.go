@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/aptbench/apt/internal/boundedread"
 )
 
 // File names of a model directory (SPEC section 4).
@@ -79,7 +81,7 @@ func planFiles(repoID string, has map[string]int64) (*plan, error) {
 // shardsOf reads a model.safetensors.index.json and returns the shard files
 // it names, sorted and without duplicates.
 func shardsOf(indexPath string) ([]string, error) {
-	data, err := os.ReadFile(indexPath)
+	data, err := boundedread.ReadFile(indexPath, 64<<20)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +152,7 @@ func repoCacheDir(cacheDir, repoID string) string {
 func cachedSnapshot(cacheDir, repoID, revision string) string {
 	repoDir := repoCacheDir(cacheDir, repoID)
 	sha := revision
-	if data, err := os.ReadFile(filepath.Join(repoDir, "info", filepath.FromSlash(revision))); err == nil {
+	if data, err := boundedread.ReadFile(filepath.Join(repoDir, "info", filepath.FromSlash(revision)), 1<<20); err == nil {
 		var info repoInfo
 		if json.Unmarshal(data, &info) == nil && info.SHA != "" {
 			sha = info.SHA

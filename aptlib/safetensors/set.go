@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/aptbench/apt/internal/boundedread"
 )
 
 // File names of a model directory, as HuggingFace transformers writes them
@@ -38,6 +40,9 @@ type index struct {
 	WeightMap map[string]string `json:"weight_map"`
 }
 
+// MaxIndexSize caps model.safetensors.index.json (real ones are tens of KB).
+const MaxIndexSize = 64 << 20
+
 // OpenDir opens the weights of the model directory dir: the sharded form
 // when dir/model.safetensors.index.json exists, else dir/model.safetensors.
 // For the sharded form every shard is opened and validated, and the index
@@ -45,7 +50,7 @@ type index struct {
 // each shard tensor is listed, for that shard.
 func OpenDir(dir string) (*Set, error) {
 	indexPath := filepath.Join(dir, IndexFileName)
-	raw, err := os.ReadFile(indexPath)
+	raw, err := boundedread.ReadFile(indexPath, MaxIndexSize)
 	switch {
 	case err == nil:
 		return openIndex(dir, indexPath, raw)

@@ -1,9 +1,7 @@
 package tasks
 
 import (
-	"bytes"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -101,11 +99,10 @@ type conllOptions struct {
 // line of the sentence's first token, and lines follow one another within a
 // sentence, so token i is on line Line+i.
 func readCoNLLFile(path string, opt conllOptions) ([]Example, error) {
-	data, err := os.ReadFile(path)
+	data, err := readTaskFile(path)
 	if err != nil {
 		return nil, err
 	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	lines := strings.Split(string(data), "\n")
 	if len(lines) > 0 && lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -13,17 +12,39 @@ import (
 	"unicode/utf8"
 
 	"github.com/aptbench/apt/aptlib/metrics"
+
+	"github.com/aptbench/apt/internal/boundedread"
 )
+
+// Caps on task files: a whole split file, and one line of it (a JSONL record or
+// a CoNLL token line). The largest official files (ReCoRD train, about 110 MB;
+// MultiRC passages, some tens of KB a line) are far below them.
+const (
+	MaxTaskFileBytes = 1 << 30
+	MaxLineBytes     = 16 << 20
+)
+
+// readTaskFile reads a task's data file whole, within the caps, without its
+// UTF-8 byte-order mark.
+func readTaskFile(path string) ([]byte, error) {
+	data, err := boundedread.ReadFile(path, MaxTaskFileBytes)
+	if err != nil {
+		return nil, err
+	}
+	if err := boundedread.CheckLines(path, data, MaxLineBytes); err != nil {
+		return nil, err
+	}
+	return bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), nil
+}
 
 // readJSONL calls fn for each non-blank line of a JSONL file with the line's
 // top-level object. Blank (whitespace-only) lines are skipped; anything else
 // that is not one JSON object is an error naming the line.
 func readJSONL(path string, fn func(o *jobj) error) error {
-	data, err := os.ReadFile(path)
+	data, err := readTaskFile(path)
 	if err != nil {
 		return err
 	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	lines := bytes.Split(data, []byte("\n"))
 	for i, line := range lines {
 		o, err := parseJSONLine(path, i+1, line)
@@ -340,7 +361,7 @@ func parseGenericJSONL(o *jobj, labelOptional, allowEmpty bool) (Example, error)
 
 func assignGenericLabels(t *Task) error {
 	labelsFile := filepath.Join(t.Dir, "labels.txt")
-	if data, err := os.ReadFile(labelsFile); err == nil {
+	if data, err := boundedread.ReadFile(labelsFile, MaxLineBytes); err == nil {
 		seen := map[string]bool{}
 		for i, l := range strings.Split(string(data), "\n") {
 			l = strings.TrimSpace(l)

@@ -108,7 +108,8 @@ func (p *Predictor) PredictContext(ctx gocontext.Context, data []model.Example) 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		batch, err := model.MakeBatch(p.Spec.Head, data, idx, p.BatchSize, plan.SeqLens[bi])
+		// Padded to the batch size, but to no more rows than there are examples.
+		batch, err := model.MakeBatch(p.Spec.Head, data, idx, min(p.BatchSize, len(data)), plan.SeqLens[bi])
 		if err != nil {
 			return nil, err
 		}

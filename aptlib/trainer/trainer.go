@@ -219,7 +219,9 @@ func (t *Trainer) Step() (StepResult, error) {
 		plan = t.planFor(t.Epoch)
 	}
 	idx, seqLen := plan.Batches[t.BatchInEpoch], plan.SeqLens[t.BatchInEpoch]
-	batch, err := model.MakeBatch(t.Spec.Head, t.train, idx, t.Opts.BatchSize, seqLen)
+	// A batch is padded to the batch size, but never to more rows than there are
+	// examples: batch_size=1e8 on a small set must not allocate 1e8 rows.
+	batch, err := model.MakeBatch(t.Spec.Head, t.train, idx, min(t.Opts.BatchSize, len(t.train)), seqLen)
 	if err != nil {
 		return StepResult{}, err
 	}

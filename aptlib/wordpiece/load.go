@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/aptbench/apt/internal/boundedread"
 )
 
 // options are the settings a Tokenizer is built from.
@@ -21,6 +23,14 @@ type options struct {
 	mask                  string
 	added                 map[string]int // extra never-split tokens (tokenizer.json added_tokens)
 }
+
+// Caps on the tokenizer files, far above real ones (bert-base-uncased: vocab.txt
+// 230 KB, tokenizer.json 470 KB; large multilingual vocabularies a few MB).
+const (
+	MaxVocabBytes           = 16 << 20
+	MaxTokenizerJSONBytes   = 64 << 20
+	MaxTokenizerConfigBytes = 1 << 20
+)
 
 func defaultOptions(lower bool) options {
 	return options{
@@ -109,7 +119,7 @@ func fileExists(path string) bool {
 // (universal newlines: \r\n and \r end lines too), and each line without its
 // newline is a token whose id is the line number.
 func readVocab(path string) ([]string, error) {
-	data, err := os.ReadFile(path)
+	data, err := boundedread.ReadFile(path, MaxVocabBytes)
 	if err != nil {
 		return nil, fmt.Errorf("wordpiece: reading vocabulary: %w", err)
 	}
@@ -207,7 +217,7 @@ type tokenizerConfig struct {
 
 func readTokenizerConfig(path string) (*tokenizerConfig, error) {
 	tc := &tokenizerConfig{}
-	data, err := os.ReadFile(path)
+	data, err := boundedread.ReadFile(path, MaxTokenizerConfigBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return tc, nil
 	}
@@ -298,7 +308,7 @@ func jsonField(m map[string]json.RawMessage, key string, dst any) error {
 func readTokenizerJSON(path string) ([]string, options, error) {
 	var tj tokenizerJSON
 	opt := defaultOptions(true)
-	data, err := os.ReadFile(path)
+	data, err := boundedread.ReadFile(path, MaxTokenizerJSONBytes)
 	if err != nil {
 		return nil, opt, fmt.Errorf("wordpiece: %w", err)
 	}
