@@ -7,11 +7,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 
 	"github.com/aptbench/apt/aptlib/tasks"
 	"github.com/aptbench/apt/aptlib/trainer"
 	"github.com/aptbench/apt/internal/atomicfile"
+	"github.com/aptbench/apt/internal/boundedread"
+)
+
+// Caps of the prediction input: the whole file and one line (one example).
+const (
+	predictFileLimit = 1 * boundedread.GiB
+	predictLineLimit = 16 * boundedread.MiB
 )
 
 // PredictLine is one line of the prediction output (SPEC section 4).
@@ -54,7 +60,12 @@ func (w *Workbench) PredictContext(ctx context.Context, in, out string) (int, er
 	if err := guard.Check("predict", out); err != nil {
 		return 0, err
 	}
-	data, err := os.ReadFile(in)
+	// Bounded: a link to /dev/zero or a FIFO fails at once, and so does a line
+	// longer than any example could sensibly be.
+	data, err := boundedread.ReadFile(in, predictFileLimit)
+	if err == nil {
+		err = boundedread.CheckLines(in, data, predictLineLimit)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("predict: %w", err)
 	}
@@ -64,7 +75,7 @@ func (w *Workbench) PredictContext(ctx context.Context, in, out string) (int, er
 	var lines []lineExamples
 	var exs []tasks.Example
 	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	sc.Buffer(make([]byte, 1<<20), predictLineLimit+1)
 	blank := 0 // the first blank line since the last example, if any
 	for n := 1; sc.Scan(); n++ {
 		if len(bytes.TrimSpace(sc.Bytes())) == 0 {

@@ -27,6 +27,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/aptbench/apt/internal/boundedread"
 	"github.com/aptbench/apt/repl"
 	"golang.org/x/term"
 )
@@ -179,13 +180,17 @@ func scriptLines(script string, exprs []string, stdin io.Reader) (name, dir stri
 		}
 		return "-e", "", lines, nil
 	case script == "" || script == "-":
-		data, err := io.ReadAll(stdin)
+		data, err := boundedread.ReadStream(stdin, "<stdin>", scriptLimit)
 		if err != nil {
 			return "", "", nil, err
 		}
-		return "<stdin>", "", splitLines(data), nil
+		lines, err := splitLines(data)
+		if err != nil {
+			return "", "", nil, fmt.Errorf("<stdin>:%w", err)
+		}
+		return "<stdin>", "", lines, nil
 	}
-	data, err := os.ReadFile(script)
+	data, err := readScript(script)
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
@@ -194,13 +199,34 @@ func scriptLines(script string, exprs []string, stdin io.Reader) (name, dir stri
 		return "", "", nil, err
 	}
 	abs, _ := filepath.Abs(script)
-	return script, filepath.Dir(abs), splitLines(data), nil
+	lines, err = splitLines(data)
+	if err != nil {
+		return "", "", nil, fmt.Errorf("script %s:%w", script, err)
+	}
+	return script, filepath.Dir(abs), lines, nil
+}
+
+// scriptLimit caps a script's size: a script that never ends (a link to
+// /dev/zero) fails at once instead of filling memory.
+const scriptLimit = 64 * boundedread.MiB
+
+// readScript reads a script file, or a pipe (bash's <(...)), up to scriptLimit.
+func readScript(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("script %s is a directory", path)
+	}
+	return boundedread.ReadStream(f, path, scriptLimit)
 }
 
 // splitLines splits a script into its lines. A UTF-8 byte-order mark at the
 // start (editors on Windows save one) is dropped, and lines may end in \n,
 // \r\n or a lone \r.
-func splitLines(data []byte) []string {
+func splitLines(data []byte) ([]string, error) {
 	var out []string
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
@@ -210,7 +236,10 @@ func splitLines(data []byte) []string {
 	for sc.Scan() {
 		out = append(out, sc.Text())
 	}
-	return out
+	if err := sc.Err(); err != nil { // a line over the scanner's cap: never run half a script
+		return nil, fmt.Errorf("line %d: %v", len(out)+1, err)
+	}
+	return out, nil
 }
 
 func shortVersion() string {

@@ -139,3 +139,18 @@ func Size(n int64) string {
 	}
 	return fmt.Sprintf("%d bytes", n)
 }
+
+// ReadStream reads r to its end, or fails with a *TooLargeError naming name once
+// more than limit bytes came: for inputs that may legitimately be pipes (a
+// shell script on standard input or from a process substitution), where
+// ReadFile's regular-file rule would be wrong.
+func ReadStream(r io.Reader, name string, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, &TooLargeError{Path: name, Limit: limit}
+	}
+	return data, nil
+}
