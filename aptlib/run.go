@@ -80,7 +80,10 @@ func (w *Workbench) Encoded(split string) (*tasks.Encoded, []model.Example, erro
 		return nil, nil, err
 	}
 	enc.Split = split
-	if enc.TruncatedRows > 0 {
+	if enc.DroppedWords > 0 {
+		fmt.Fprintf(w.log(), "note: %s/%s: %d sentences are longer than max_len %d: their last %d words get no prediction (label O) and count against the scores\n",
+			w.Task.Name, split, enc.TruncatedRows, enc.MaxLen, enc.DroppedWords)
+	} else if enc.TruncatedRows > 0 {
 		fmt.Fprintf(w.log(), "note: %s/%s: %d rows truncated to max_len %d (%d tokens dropped)\n",
 			w.Task.Name, split, enc.TruncatedRows, enc.MaxLen, enc.TruncatedTokens)
 	}
