@@ -138,8 +138,20 @@ func snapshot(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-// editTensors rewrites a safetensors file, changing the float32 tensors edit picks.
+// editTensors rewrites a safetensors file, changing the float32 tensors edit
+// picks (a nil result drops the tensor).
 func editTensors(t *testing.T, path string, edit func(name string, data []float32, shape []int) ([]float32, []int)) {
+	t.Helper()
+	rewrite(t, path, edit, func(map[string]string) {})
+}
+
+// editMeta rewrites an adapter's metadata.
+func editMeta(t *testing.T, path string, edit func(md map[string]string)) {
+	t.Helper()
+	rewrite(t, path, func(_ string, data []float32, shape []int) ([]float32, []int) { return data, shape }, edit)
+}
+
+func rewrite(t *testing.T, path string, tensor func(string, []float32, []int) ([]float32, []int), meta func(map[string]string)) {
 	t.Helper()
 	f, err := safetensors.Open(path)
 	if err != nil {
@@ -152,33 +164,12 @@ func editTensors(t *testing.T, path string, edit func(name string, data []float3
 		if err != nil {
 			t.Fatal(err)
 		}
-		data, shape = edit(n, data, shape)
-		if data == nil {
-			continue
+		if data, shape = tensor(n, data, shape); data != nil {
+			ts = append(ts, safetensors.Tensor{Name: n, Shape: shape, Data: data})
 		}
-		ts = append(ts, safetensors.Tensor{Name: n, Shape: shape, Data: data})
 	}
 	f.Close()
-	if err := safetensors.Write(path, ts, md); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// editMeta rewrites an adapter's metadata.
-func editMeta(t *testing.T, path string, edit func(md map[string]string)) {
-	t.Helper()
-	f, err := safetensors.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	md := f.Metadata()
-	var ts []safetensors.Tensor
-	for _, n := range f.Names() {
-		data, shape, _ := f.Float32(n)
-		ts = append(ts, safetensors.Tensor{Name: n, Shape: shape, Data: data})
-	}
-	f.Close()
-	edit(md)
+	meta(md)
 	if err := safetensors.Write(path, ts, md); err != nil {
 		t.Fatal(err)
 	}
