@@ -42,11 +42,6 @@ func Mul(m, n, k int, a, b Operand, c Out, accumulate bool) {
 	MulBatch(Batch{Count: 1, M: m, N: n, K: k, A: a, B: b, C: c, Accumulate: accumulate})
 }
 
-// MulBatch computes every product of the batch, using up to Threads() goroutines.
-func MulBatch(p Batch) {
-	mulBatchReference(p)
-}
-
 // mulBatchReference is the plain triple loop: the reference the kernels are tested against.
 func mulBatchReference(p Batch) {
 	for b := 0; b < p.Count; b++ {

@@ -1,0 +1,297 @@
+package gemm
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+func unsafeSlice(p *float32, n int) []float32 { return unsafe.Slice(p, n) }
+
+var threads atomic.Int32
+
+// SetThreads sets how many goroutines (at most) one product uses; n <= 0 restores the
+// default, runtime.GOMAXPROCS(0) at the time of each call.
+func SetThreads(n int) {
+	if n < 0 {
+		n = 0
+	}
+	threads.Store(int32(n))
+}
+
+// Threads returns the number of goroutines a product may use.
+func Threads() int {
+	if n := int(threads.Load()); n > 0 {
+		return n
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// parallelFlops is the product size (2·Count·M·N·K) below which one goroutine does it all.
+const parallelFlops = 1 << 21
+
+// workspace holds one goroutine's packing buffers; they are reused through wsPool.
+type workspace struct {
+	a, b, tmp []float32
+}
+
+var wsPool = sync.Pool{New: func() any { return new(workspace) }}
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// job is one MulBatch call split into tasks: task t is batch element t/(tm*tn), rows
+// chunk (t/tn)%tm of mChunk rows, columns chunk t%tn of nChunk columns. Tasks write
+// disjoint parts of C and each computes its elements in the same order whoever runs it,
+// so the result does not depend on the number of goroutines or their scheduling.
+type job struct {
+	p              Batch
+	k              *kernel
+	mChunk, nChunk int
+	tm, tn, total  int
+	next           atomic.Int64
+	wg             sync.WaitGroup
+}
+
+var jobPool = sync.Pool{New: func() any { return new(job) }}
+
+// MulBatch computes every product of the batch, using up to Threads() goroutines.
+func MulBatch(p Batch) {
+	if p.Count <= 0 || p.M <= 0 || p.N <= 0 {
+		return
+	}
+	if p.K <= 0 {
+		if !p.Accumulate {
+			zeroOut(&p)
+		}
+		return
+	}
+	k := active.Load()
+	j := jobPool.Get().(*job)
+	j.p, j.k = p, k
+	nt := Threads()
+	j.split(nt)
+	if flops := 2 * float64(p.Count) * float64(p.M) * float64(p.N) * float64(p.K); flops < parallelFlops {
+		nt = 1
+	}
+	if nt > j.total {
+		nt = j.total
+	}
+	j.next.Store(0)
+	if nt > 1 {
+		startWorkers(nt - 1)
+		j.wg.Add(nt - 1)
+		for i := 0; i < nt-1; i++ {
+			workCh <- j
+		}
+	}
+	j.run()
+	j.wg.Wait()
+	j.p = Batch{}
+	jobPool.Put(j)
+}
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// split chooses the task grid: as few tasks as give each goroutine one (rows split
+// first, then columns), since each task packs its own copy of the B blocks it reads.
+func (j *job) split(nt int) {
+	p, k := &j.p, j.k
+	cm, cn := 1, 1
+	for p.Count*cm*cn < nt {
+		if roundUp((p.M+cm-1)/cm, k.mr) > k.mr {
+			cm++
+		} else if roundUp((p.N+cn-1)/cn, k.nr) > k.nr {
+			cn++
+		} else {
+			break
+		}
+	}
+	j.mChunk = roundUp((p.M+cm-1)/cm, k.mr)
+	j.nChunk = roundUp((p.N+cn-1)/cn, k.nr)
+	j.tm = (p.M + j.mChunk - 1) / j.mChunk
+	j.tn = (p.N + j.nChunk - 1) / j.nChunk
+	j.total = p.Count * j.tm * j.tn
+}
+
+func (j *job) run() {
+	ws := wsPool.Get().(*workspace)
+	for {
+		t := int(j.next.Add(1)) - 1
+		if t >= j.total {
+			break
+		}
+		b := t / (j.tm * j.tn)
+		r := t % (j.tm * j.tn)
+		i0 := (r / j.tn) * j.mChunk
+		j0 := (r % j.tn) * j.nChunk
+		j.k.product(ws, &j.p, b, i0, min(i0+j.mChunk, j.p.M), j0, min(j0+j.nChunk, j.p.N))
+	}
+	wsPool.Put(ws)
+}
+
+var (
+	workMu  sync.Mutex
+	workers int
+	workCh  = make(chan *job, 64)
+)
+
+// startWorkers makes sure at least n helper goroutines wait on workCh.
+func startWorkers(n int) {
+	workMu.Lock()
+	for ; workers < n; workers++ {
+		go func() {
+			for j := range workCh {
+				j.run()
+				j.wg.Done()
+			}
+		}()
+	}
+	workMu.Unlock()
+}
+
+func zeroOut(p *Batch) {
+	for b := 0; b < p.Count; b++ {
+		for i := 0; i < p.M; i++ {
+			s := p.C.Offset + b*p.StrideC + i*p.C.Stride
+			clear(p.C.Data[s : s+p.N])
+		}
+	}
+}
+
+// product computes rows [i0, i1) × columns [j0, j1) of batch element b: the BLIS loops
+// (nc columns, kc depth: pack B; mc rows: pack A; then nr × mr tiles).
+func (k *kernel) product(ws *workspace, p *Batch, b, i0, i1, j0, j1 int) {
+	a, bb, c := p.A, p.B, p.C
+	a.Offset += b * p.StrideA
+	bb.Offset += b * p.StrideB
+	c.Offset += b * p.StrideC
+	ws.tmp = grow(ws.tmp, k.mr*k.nr)
+	for jc := j0; jc < j1; jc += k.nc {
+		ncb := min(k.nc, j1-jc)
+		for pc := 0; pc < p.K; pc += k.kc {
+			kcb := min(k.kc, p.K-pc)
+			ws.b = grow(ws.b, roundUp(ncb, k.nr)*kcb)
+			packB(ws.b, bb, pc, kcb, jc, ncb, k.nr)
+			load := 0
+			if p.Accumulate || pc > 0 {
+				load = 1
+			}
+			for ic := i0; ic < i1; ic += k.mc {
+				mcb := min(k.mc, i1-ic)
+				ws.a = grow(ws.a, roundUp(mcb, k.mr)*kcb)
+				packA(ws.a, a, ic, mcb, pc, kcb, k.mr)
+				k.macro(ws, c, ic, mcb, jc, ncb, kcb, load)
+			}
+		}
+	}
+}
+
+// macro runs the micro-kernel over the packed blocks: C[ic:ic+mcb, jc:jc+ncb] (+)= A·B.
+// Partial tiles go through ws.tmp and are written back element by element.
+func (k *kernel) macro(ws *workspace, c Out, ic, mcb, jc, ncb, kcb, load int) {
+	mr, nr := k.mr, k.nr
+	for jr := 0; jr < ncb; jr += nr {
+		nn := min(nr, ncb-jr)
+		bp := &ws.b[(jr/nr)*nr*kcb]
+		for ir := 0; ir < mcb; ir += mr {
+			mm := min(mr, mcb-ir)
+			ap := &ws.a[(ir/mr)*mr*kcb]
+			ci := c.Offset + (ic+ir)*c.Stride + jc + jr
+			if mm == mr && nn == nr {
+				_ = c.Data[ci+(mr-1)*c.Stride+nr-1]
+				k.fn(kcb, ap, bp, &c.Data[ci], c.Stride, load)
+				continue
+			}
+			k.fn(kcb, ap, bp, &ws.tmp[0], nr, 0)
+			for r := 0; r < mm; r++ {
+				row := c.Data[ci+r*c.Stride : ci+r*c.Stride+nn]
+				t := ws.tmp[r*nr : r*nr+nn]
+				if load != 0 {
+					for x := range row {
+						row[x] += t[x]
+					}
+				} else {
+					copy(row, t)
+				}
+			}
+		}
+	}
+}
+
+// packA copies rows [i0, i0+mcb) × depth [k0, k0+kcb) of a into mr-row micro-panels:
+// panel q holds, for each k, the mr values a[i0+q*mr+r, k0+k] (rows past the end are 0).
+func packA(dst []float32, a Operand, i0, mcb, k0, kcb, mr int) {
+	for ip := 0; ip < mcb; ip += mr {
+		d := dst[(ip/mr)*mr*kcb : (ip/mr+1)*mr*kcb]
+		rows := min(mr, mcb-ip)
+		base := a.Offset + (i0+ip)*a.RowStride + k0*a.ColStride
+		switch {
+		case a.ColStride == 1:
+			for r := 0; r < rows; r++ {
+				s := base + r*a.RowStride
+				src := a.Data[s : s+kcb]
+				for x, v := range src {
+					d[x*mr+r] = v
+				}
+			}
+		case a.RowStride == 1:
+			for x := 0; x < kcb; x++ {
+				s := base + x*a.ColStride
+				copy(d[x*mr:x*mr+rows], a.Data[s:s+rows])
+			}
+		default:
+			for r := 0; r < rows; r++ {
+				for x := 0; x < kcb; x++ {
+					d[x*mr+r] = a.Data[base+r*a.RowStride+x*a.ColStride]
+				}
+			}
+		}
+		if rows < mr {
+			for x := 0; x < kcb; x++ {
+				clear(d[x*mr+rows : x*mr+mr])
+			}
+		}
+	}
+}
+
+// packB copies depth [k0, k0+kcb) × columns [j0, j0+ncb) of b into nr-column micro-panels:
+// panel q holds, for each k, the nr values b[k0+k, j0+q*nr+c] (columns past the end are 0).
+func packB(dst []float32, b Operand, k0, kcb, j0, ncb, nr int) {
+	for jp := 0; jp < ncb; jp += nr {
+		d := dst[(jp/nr)*nr*kcb : (jp/nr+1)*nr*kcb]
+		cols := min(nr, ncb-jp)
+		base := b.Offset + k0*b.RowStride + (j0+jp)*b.ColStride
+		switch {
+		case b.ColStride == 1:
+			for x := 0; x < kcb; x++ {
+				s := base + x*b.RowStride
+				copy(d[x*nr:x*nr+cols], b.Data[s:s+cols])
+			}
+		case b.RowStride == 1:
+			for cc := 0; cc < cols; cc++ {
+				s := base + cc*b.ColStride
+				src := b.Data[s : s+kcb]
+				for x, v := range src {
+					d[x*nr+cc] = v
+				}
+			}
+		default:
+			for x := 0; x < kcb; x++ {
+				for cc := 0; cc < cols; cc++ {
+					d[x*nr+cc] = b.Data[base+x*b.RowStride+cc*b.ColStride]
+				}
+			}
+		}
+		if cols < nr {
+			for x := 0; x < kcb; x++ {
+				clear(d[x*nr+cols : x*nr+nr])
+			}
+		}
+	}
+}
