@@ -208,7 +208,11 @@ func (k *kernel) macro(ws *workspace, c Out, ic, mcb, jc, ncb, kcb, load int) {
 				k.fn(kcb, ap, bp, &c.Data[ci], c.Stride, load)
 				continue
 			}
-			k.fn(kcb, ap, bp, &ws.tmp[0], nr, 0)
+			fn := k.fn
+			if nn <= nr/2 && k.half != nil {
+				fn = k.half
+			}
+			fn(kcb, ap, bp, &ws.tmp[0], nr, 0)
 			for r := 0; r < mm; r++ {
 				row := c.Data[ci+r*c.Stride : ci+r*c.Stride+nn]
 				t := ws.tmp[r*nr : r*nr+nn]
@@ -231,32 +235,7 @@ func packA(dst []float32, a Operand, i0, mcb, k0, kcb, mr int) {
 		d := dst[(ip/mr)*mr*kcb : (ip/mr+1)*mr*kcb]
 		rows := min(mr, mcb-ip)
 		base := a.Offset + (i0+ip)*a.RowStride + k0*a.ColStride
-		switch {
-		case a.ColStride == 1:
-			for r := 0; r < rows; r++ {
-				s := base + r*a.RowStride
-				src := a.Data[s : s+kcb]
-				for x, v := range src {
-					d[x*mr+r] = v
-				}
-			}
-		case a.RowStride == 1:
-			for x := 0; x < kcb; x++ {
-				s := base + x*a.ColStride
-				copy(d[x*mr:x*mr+rows], a.Data[s:s+rows])
-			}
-		default:
-			for r := 0; r < rows; r++ {
-				for x := 0; x < kcb; x++ {
-					d[x*mr+r] = a.Data[base+r*a.RowStride+x*a.ColStride]
-				}
-			}
-		}
-		if rows < mr {
-			for x := 0; x < kcb; x++ {
-				clear(d[x*mr+rows : x*mr+mr])
-			}
-		}
+		packPanel(d, mr, a.Data, base, a.RowStride, a.ColStride, rows, kcb)
 	}
 }
 
@@ -267,31 +246,65 @@ func packB(dst []float32, b Operand, k0, kcb, j0, ncb, nr int) {
 		d := dst[(jp/nr)*nr*kcb : (jp/nr+1)*nr*kcb]
 		cols := min(nr, ncb-jp)
 		base := b.Offset + k0*b.RowStride + (j0+jp)*b.ColStride
-		switch {
-		case b.ColStride == 1:
-			for x := 0; x < kcb; x++ {
-				s := base + x*b.RowStride
-				copy(d[x*nr:x*nr+cols], b.Data[s:s+cols])
-			}
-		case b.RowStride == 1:
-			for cc := 0; cc < cols; cc++ {
-				s := base + cc*b.ColStride
-				src := b.Data[s : s+kcb]
-				for x, v := range src {
-					d[x*nr+cc] = v
-				}
-			}
-		default:
-			for x := 0; x < kcb; x++ {
-				for cc := 0; cc < cols; cc++ {
-					d[x*nr+cc] = b.Data[base+x*b.RowStride+cc*b.ColStride]
-				}
+		packPanel(d, nr, b.Data, base, b.ColStride, b.RowStride, cols, kcb)
+	}
+}
+
+// packPanel writes d[x*w + r] = data[base + r*rs + x*xs] for r < rows, x < n, and zeros
+// d[x*w + r] for rows <= r < w. The two common layouts get dedicated loops: xs == 1
+// (each r is a contiguous run: interleave) and rs == 1 (each x is a contiguous run: copy).
+func packPanel(d []float32, w int, data []float32, base, rs, xs, rows, n int) {
+	switch {
+	case rs == 1:
+		for x := 0; x < n; x++ {
+			s := base + x*xs
+			copy(d[x*w:x*w+rows], data[s:s+rows])
+			clear(d[x*w+rows : x*w+w])
+		}
+		return
+	case xs == 1 && rs > 0:
+		interleave(d, w, data, base, rs, rows, n)
+	default:
+		for r := 0; r < rows; r++ {
+			for x := 0; x < n; x++ {
+				d[x*w+r] = data[base+r*rs+x*xs]
 			}
 		}
-		if cols < nr {
-			for x := 0; x < kcb; x++ {
-				clear(d[x*nr+cols : x*nr+nr])
+	}
+	if rows < w {
+		for x := 0; x < n; x++ {
+			clear(d[x*w+rows : x*w+w])
+		}
+	}
+}
+
+// interleave writes d[x*w + r] = data[base + r*rs + x] for r < rows, x < n (rs > 0).
+func interleave(d []float32, w int, data []float32, base, rs, rows, n int) {
+	if rows == 0 || n == 0 {
+		return
+	}
+	// Check the extreme elements once; the loops below stay inside them.
+	_ = d[(n-1)*w+rows-1]
+	_ = data[base]
+	_ = data[base+(rows-1)*rs+n-1]
+	dp := unsafe.Pointer(&d[0])
+	sp := unsafe.Pointer(&data[base])
+	const f = 4 // bytes per float32
+	r := 0
+	n4 := n &^ 3
+	for ; r+4 <= rows; r += 4 {
+		interleave4((*float32)(unsafe.Add(dp, r*f)), w, (*float32)(unsafe.Add(sp, r*rs*f)), rs, n4)
+		for x := n4; x < n; x++ {
+			for i := r; i < r+4; i++ {
+				*(*float32)(unsafe.Add(dp, (x*w+i)*f)) = *(*float32)(unsafe.Add(sp, (i*rs+x)*f))
 			}
+		}
+	}
+	for ; r < rows; r++ {
+		s0 := unsafe.Add(sp, r*rs*f)
+		o := unsafe.Add(dp, r*f)
+		for x := 0; x < n; x++ {
+			*(*float32)(unsafe.Add(o, x*w*f)) = *(*float32)(unsafe.Add(s0, x*f))
 		}
 	}
 }

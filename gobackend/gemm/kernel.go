@@ -16,6 +16,8 @@ type kernel struct {
 	// fn computes C[0:mr, 0:nr] = (load != 0 ? C : 0) + a·b, where a holds kc steps of mr
 	// values and b kc steps of nr values; row r of C starts ldc elements after row r-1.
 	fn func(kc int, a, b, c *float32, ldc int, load int)
+	// half, if not nil, computes the tile's first nr/2 columns only (same arguments).
+	half func(kc int, a, b, c *float32, ldc int, load int)
 	// peak, if not nil, runs n iterations of peakFlops floating-point operations of
 	// independent FMAs in registers: the core's FMA throughput for this instruction set.
 	peak      func(n int)

@@ -2,4 +2,16 @@
 
 package gemm
 
+import "unsafe"
+
+// interleave4 writes d[x*w + r] = s[r*rs + x] for r < 4, x < n; n is a multiple of 4.
+func interleave4(d *float32, w int, s *float32, rs int, n int) {
+	dp, sp := unsafe.Pointer(d), unsafe.Pointer(s)
+	for r := 0; r < 4; r++ {
+		for x := 0; x < n; x++ {
+			*(*float32)(unsafe.Add(dp, (x*w+r)*4)) = *(*float32)(unsafe.Add(sp, (r*rs+x)*4))
+		}
+	}
+}
+
 func archKernels() []*kernel { return nil }
