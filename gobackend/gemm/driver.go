@@ -255,13 +255,12 @@ func packB(dst []float32, b Operand, k0, kcb, j0, ncb, nr int) {
 // (each r is a contiguous run: interleave) and rs == 1 (each x is a contiguous run: copy).
 func packPanel(d []float32, w int, data []float32, base, rs, xs, rows, n int) {
 	switch {
-	case rs == 1:
-		for x := 0; x < n; x++ {
-			s := base + x*xs
-			copy(d[x*w:x*w+rows], data[s:s+rows])
-			clear(d[x*w+rows : x*w+w])
-		}
-		return
+	case rs == 1 && xs >= 0 && rows > 0 && n > 0:
+		// Check the extreme elements once; copyRuns stays inside them.
+		_ = d[(n-1)*w+rows-1]
+		_ = data[base]
+		_ = data[base+(n-1)*xs+rows-1]
+		copyRuns(&d[0], w, &data[base], xs, rows, n)
 	case xs == 1 && rs > 0:
 		interleave(d, w, data, base, rs, rows, n)
 	default:

@@ -27,6 +27,11 @@ func kavx2_6x8of16(kc int, a, b, c *float32, ldc int, load int)
 //go:noescape
 func interleave4(d *float32, w int, s *float32, rs int, n int)
 
+// copyRuns writes d[x*w + r] = s[x*xs + r] for r < rows, x < n.
+//
+//go:noescape
+func copyRuns(d *float32, w int, s *float32, xs int, rows int, n int)
+
 // peak512 and peakavx2 run n iterations of 24 (resp. 12) independent vector FMAs.
 func peak512(n int)
 func peakavx2(n int)

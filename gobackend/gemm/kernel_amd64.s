@@ -1042,6 +1042,47 @@ il4_done:
 	RET
 
 
+// func copyRuns(d *float32, w int, s *float32, xs int, rows int, n int)
+// d[x*w + r] = s[x*xs + r] for r < rows, x < n (w, xs in elements).
+TEXT ·copyRuns(SB), NOSPLIT, $0-48
+	MOVQ d+0(FP), DI
+	MOVQ w+8(FP), R8
+	SHLQ $2, R8
+	MOVQ s+16(FP), SI
+	MOVQ xs+24(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+32(FP), BX
+	MOVQ n+40(FP), CX
+	TESTQ CX, CX
+	JEQ cr_done
+cr_outer:
+	MOVQ BX, DX
+	XORQ AX, AX
+cr_vec:
+	CMPQ DX, $4
+	JLT cr_scalar
+	MOVUPS (SI)(AX*1), X0
+	MOVUPS X0, (DI)(AX*1)
+	ADDQ $16, AX
+	SUBQ $4, DX
+	JMP cr_vec
+cr_scalar:
+	TESTQ DX, DX
+	JEQ cr_next
+	MOVSS (SI)(AX*1), X0
+	MOVSS X0, (DI)(AX*1)
+	ADDQ $4, AX
+	DECQ DX
+	JMP cr_scalar
+cr_next:
+	ADDQ R9, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNE cr_outer
+cr_done:
+	RET
+
+
 // func peak512(n int)
 TEXT ·peak512(SB), NOSPLIT, $0-8
 	MOVQ n+0(FP), CX

@@ -15,3 +15,11 @@ func interleave4(d *float32, w int, s *float32, rs int, n int) {
 }
 
 func archKernels() []*kernel { return nil }
+
+// copyRuns writes d[x*w + r] = s[x*xs + r] for r < rows, x < n.
+func copyRuns(d *float32, w int, s *float32, xs int, rows int, n int) {
+	dp, sp := unsafe.Pointer(d), unsafe.Pointer(s)
+	for x := 0; x < n; x++ {
+		copy(unsafe.Slice((*float32)(unsafe.Add(dp, x*w*4)), rows), unsafe.Slice((*float32)(unsafe.Add(sp, x*xs*4)), rows))
+	}
+}
