@@ -71,6 +71,10 @@ func MulBatch(p Batch) {
 		}
 		return
 	}
+	if p.M*p.N <= directMaxMN {
+		mulDirect(&p)
+		return
+	}
 	k := active.Load()
 	j := jobPool.Get().(*job)
 	j.p, j.k = p, k
@@ -254,6 +258,9 @@ func packB(dst []float32, b Operand, k0, kcb, j0, ncb, nr int) {
 // d[x*w + r] for rows <= r < w. The two common layouts get dedicated loops: xs == 1
 // (each r is a contiguous run: interleave) and rs == 1 (each x is a contiguous run: copy).
 func packPanel(d []float32, w int, data []float32, base, rs, xs, rows, n int) {
+	if rows < w {
+		clear(d[:n*w]) // the padding (one pass is cheaper than a clear per k)
+	}
 	switch {
 	case rs == 1 && xs >= 0 && rows > 0 && n > 0:
 		// Check the extreme elements once; copyRuns stays inside them.
@@ -268,11 +275,6 @@ func packPanel(d []float32, w int, data []float32, base, rs, xs, rows, n int) {
 			for x := 0; x < n; x++ {
 				d[x*w+r] = data[base+r*rs+x*xs]
 			}
-		}
-	}
-	if rows < w {
-		for x := 0; x < n; x++ {
-			clear(d[x*w+rows : x*w+w])
 		}
 	}
 }
