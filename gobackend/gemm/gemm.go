@@ -1,10 +1,6 @@
-// Package gemm is the float32 matrix product of the project's CPU backend:
-// C = A·B (or C += A·B) over strided operands, so that every DotGeneral form
-// (either operand transposed, contraction on any axis, batch axes) reaches it
-// without a transposing copy: the packing routines read A and B through their
-// strides.
-//
-// This file is the package's contract; the kernels behind it may change.
+// This file is the package's contract (Operand, Out, Batch, Mul, MulBatch): the
+// backend calls it; the kernels behind it may change. The design is in doc.go.
+
 package gemm
 
 // Operand describes a strided matrix view: element (i, j) is
