@@ -52,7 +52,7 @@
 // A product uses up to Threads() goroutines (SetThreads; default GOMAXPROCS): helper
 // goroutines started once wait on a channel, and the caller works too. Tasks are batch
 // elements, then row chunks, then column chunks, as few as give each goroutine one, since
-// each task packs its own B blocks; products under 2 MFLOP run on the caller alone.
+// each task packs its own B blocks; products under 8 MFLOP run on the caller alone.
 // Tasks write disjoint parts of C and never split K, so every element is reduced in
 // the same order (the kc blocks in turn, k in order inside one, FMA by FMA) whatever
 // the number of goroutines and their scheduling: results are bit-identical run after

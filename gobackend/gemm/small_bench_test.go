@@ -32,3 +32,35 @@ func BenchmarkSmall(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParallelCrossover: one goroutine against two on small square products, for
+// parallelFlops.
+func BenchmarkParallelCrossover(b *testing.B) {
+	defer SetThreads(0)
+	for _, n := range []int{64, 128, 192, 256, 384} {
+		for _, nt := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%d/t%d", n, nt), func(b *testing.B) {
+				s := Shape{Count: 1, M: n, N: n, K: n}
+				p := NewBenchBatch(s)
+				SetThreads(nt)
+				j := jobPool.Get().(*job)
+				for i := 0; i < b.N; i++ {
+					// Force the split past parallelFlops: run the job directly.
+					j.p, j.k = p, active.Load()
+					j.split(nt)
+					j.next.Store(0)
+					if nt > 1 {
+						startWorkers(nt - 1)
+						j.wg.Add(nt - 1)
+						for w := 0; w < nt-1; w++ {
+							workCh <- j
+						}
+					}
+					j.run()
+					j.wg.Wait()
+				}
+				b.ReportMetric(s.Flops()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
