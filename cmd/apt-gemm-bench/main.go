@@ -3,16 +3,21 @@
 // markdown table beside torch.mm / torch.bmm on the same shapes and thread counts, run in
 // the same invocation by /usr/bin/python3, and beside the measured FMA peak of one core.
 //
-//	go run ./cmd/apt-gemm-bench [-reps 7] [-threads 1,2] [-kernel NAME] [-torch=false]
+//	go run ./cmd/apt-gemm-bench [-reps 5] [-rounds 3] [-threads 1,2] [-kernel NAME]
+//	                            [-coretype SkylakeX] [-torch=false] [-cputime]
 //
-// Each figure is the best of -rounds sweeps of -reps timed calls (after a warm-up call),
-// so that a machine shared with other work still shows what the code can do.
+// Each figure is the best over -rounds sweeps of the best of -reps timed calls (after a
+// warm-up call). Ours and torch's are measured alternately, shape by shape (torch runs in
+// a python process that answers one request at a time), so that both see the same load
+// on a machine shared with other work.
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
@@ -30,7 +35,7 @@ func main() {
 	rounds := flag.Int("rounds", 3, "sweeps over all shapes (best kept), spread in time against a busy machine")
 	threadsFlag := flag.String("threads", "1,2", "comma-separated thread counts")
 	kernel := flag.String("kernel", "", "micro-kernel (default: the best this processor has): one of "+strings.Join(gemm.Kernels(), ", "))
-	torch := flag.Bool("torch", true, "also time torch.mm/torch.bmm with "+"/usr/bin/python3")
+	torch := flag.Bool("torch", true, "also time torch.mm/torch.bmm with -python")
 	python := flag.String("python", "/usr/bin/python3", "python with torch")
 	coretype := flag.String("coretype", "", "also time torch with OPENBLAS_CORETYPE set to this (e.g. SkylakeX: OpenBLAS 0.3.21 does not recognise every recent processor and falls back to Prescott)")
 	filter := flag.String("shapes", "", "only shapes whose name contains this")
@@ -56,9 +61,39 @@ func main() {
 		}
 	}
 
-	ours := make([][]float64, len(shapes))
-	for i := range ours {
-		ours[i] = make([]float64, len(threads))
+	// Columns: ours, then each torch process (as installed; with -coretype).
+	type column struct {
+		title string
+		t     *torchProc
+	}
+	cols := []column{{title: "ours"}}
+	if *torch && !*cpuTime {
+		cts := []string{""}
+		if *coretype != "" {
+			cts = append(cts, *coretype)
+		}
+		for _, ct := range cts {
+			tp, err := startTorch(*python, shapes, *reps, ct)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "torch:", err)
+				break
+			}
+			defer tp.close()
+			title := "torch"
+			if ct != "" {
+				title = "torch " + ct
+			}
+			cols = append(cols, column{title: title, t: tp})
+		}
+	}
+
+	// best[col][shape][thread] in GFLOP/s.
+	best := make([][][]float64, len(cols))
+	for c := range best {
+		best[c] = make([][]float64, len(shapes))
+		for i := range best[c] {
+			best[c][i] = make([]float64, len(threads))
+		}
 	}
 	batches := make([]gemm.Batch, len(shapes))
 	for i, s := range shapes {
@@ -66,69 +101,44 @@ func main() {
 	}
 	for round := 0; round < *rounds; round++ {
 		for i, s := range shapes {
-			p := batches[i]
 			for t, nt := range threads {
-				gemm.SetThreads(nt)
-				gemm.MulBatch(p)
-				best := time.Duration(1 << 62)
-				if *cpuTime && nt == 1 {
-					runtime.LockOSThread()
-					for r := 0; r < *reps; r++ {
-						t0 := threadCPU()
-						gemm.MulBatch(p)
-						best = min(best, threadCPU()-t0)
+				for c, col := range cols {
+					var g float64
+					if col.t == nil {
+						g = s.Flops() / timeOurs(batches[i], nt, *reps, *cpuTime).Seconds() / 1e9
+					} else {
+						var err error
+						if g, err = col.t.time(i, nt); err != nil {
+							fmt.Fprintln(os.Stderr, "torch:", err)
+							os.Exit(1)
+						}
 					}
-					runtime.UnlockOSThread()
-				} else {
-					for r := 0; r < *reps; r++ {
-						t0 := time.Now()
-						gemm.MulBatch(p)
-						best = min(best, time.Since(t0))
-					}
+					best[c][i][t] = max(best[c][i][t], g)
 				}
-				ours[i][t] = max(ours[i][t], s.Flops()/best.Seconds()/1e9)
-			}
-		}
-	}
-	var theirs, forced [][]float64
-	var torchInfo, forcedInfo string
-	if *torch && !*cpuTime {
-		var err error
-		theirs, torchInfo, err = runTorch(*python, shapes, threads, *reps, *rounds, "")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "torch:", err)
-			theirs = nil
-		}
-		if *coretype != "" && theirs != nil {
-			forced, forcedInfo, err = runTorch(*python, shapes, threads, *reps, *rounds, *coretype)
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "torch:", err)
-				forced = nil
 			}
 		}
 	}
 	peak := gemm.PeakGFLOPS(time.Second)
 
-	fmt.Printf("kernel %s; best of %d calls; peak of one core (FMA loop, %s): %.1f GFLOP/s\n", gemm.Kernel(), *reps, gemm.Kernel(), peak)
-	if torchInfo != "" {
-		fmt.Printf("torch: %s\n", torchInfo)
+	fmt.Printf("kernel %s; best of %d rounds × %d calls; peak of one core (FMA loop, %s): %.1f GFLOP/s\n",
+		gemm.Kernel(), *rounds, *reps, gemm.Kernel(), peak)
+	if *cpuTime {
+		fmt.Println("one-thread figures timed by thread CPU time")
 	}
-	if forcedInfo != "" {
-		fmt.Printf("torch (OPENBLAS_CORETYPE=%s): %s\n", *coretype, forcedInfo)
+	for _, col := range cols[1:] {
+		fmt.Printf("%s: %s\n", col.title, col.t.info)
 	}
 	fmt.Println()
 	head := "| shape | batch×M×N×K |"
 	sep := "| --- | --- |"
 	for _, nt := range threads {
-		head += fmt.Sprintf(" ours t%d |", nt)
-		sep += " ---: |"
-		if theirs != nil {
-			head += fmt.Sprintf(" torch t%d | ratio t%d |", nt, nt)
-			sep += " ---: | ---: |"
-		}
-		if forced != nil {
-			head += fmt.Sprintf(" torch %s t%d | ratio t%d |", *coretype, nt, nt)
-			sep += " ---: | ---: |"
+		for c, col := range cols {
+			head += fmt.Sprintf(" %s t%d |", col.title, nt)
+			sep += " ---: |"
+			if c > 0 {
+				head += " ours/it |"
+				sep += " ---: |"
+			}
 		}
 	}
 	fmt.Println(head)
@@ -143,22 +153,46 @@ func main() {
 		}
 		line := fmt.Sprintf("| %s | %s |", s.Name, dims)
 		for t := range threads {
-			line += fmt.Sprintf(" %.1f |", ours[i][t])
-			if theirs != nil {
-				line += fmt.Sprintf(" %.1f | %.2f |", theirs[i][t], ours[i][t]/theirs[i][t])
-			}
-			if forced != nil {
-				line += fmt.Sprintf(" %.1f | %.2f |", forced[i][t], ours[i][t]/forced[i][t])
+			for c := range cols {
+				line += fmt.Sprintf(" %.1f |", best[c][i][t])
+				if c > 0 {
+					line += fmt.Sprintf(" %.2f |", best[0][i][t]/best[c][i][t])
+				}
 			}
 		}
 		fmt.Println(line)
 	}
-	fmt.Println("\nGFLOP/s (2·batch·M·N·K / best time); ratio = ours / torch.")
+	fmt.Println("\nGFLOP/s = 2·batch·M·N·K / best time; ours/it = our GFLOP/s over that column's.")
 }
 
+// timeOurs returns the best of reps calls after a warm-up one.
+func timeOurs(p gemm.Batch, nt, reps int, cpuTime bool) time.Duration {
+	gemm.SetThreads(nt)
+	gemm.MulBatch(p)
+	best := time.Duration(1 << 62)
+	if cpuTime && nt == 1 {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		for r := 0; r < reps; r++ {
+			t0 := threadCPU()
+			gemm.MulBatch(p)
+			best = min(best, threadCPU()-t0)
+		}
+		return best
+	}
+	for r := 0; r < reps; r++ {
+		t0 := time.Now()
+		gemm.MulBatch(p)
+		best = min(best, time.Since(t0))
+	}
+	return best
+}
+
+// torchScript reads the shapes (first line, JSON), then answers each request line
+// "shape-index threads" with the best GFLOP/s of reps calls after a warm-up one.
 const torchScript = `
 import json, sys, time, ctypes, torch
-cfg = json.load(sys.stdin)
+cfg = json.loads(sys.stdin.readline())
 info = "torch %s" % torch.__version__
 try:
     lib = ctypes.CDLL("libblas.so.3")
@@ -176,27 +210,32 @@ for s in cfg["shapes"]:
         fns.append((lambda a, b: lambda: torch.mm(a, b))(a[0], b[0]))
     else:
         fns.append((lambda a, b: lambda: torch.bmm(a, b))(a, b))
-out = [[0.0] * len(cfg["threads"]) for _ in cfg["shapes"]]
-for _ in range(cfg["rounds"]):
-    for i, s in enumerate(cfg["shapes"]):
-        f = fns[i]
-        for j, t in enumerate(cfg["threads"]):
-            torch.set_num_threads(t)
-            f()
-            best = 1e9
-            for _ in range(cfg["reps"]):
-                t0 = time.perf_counter()
-                f()
-                best = min(best, time.perf_counter() - t0)
-            out[i][j] = max(out[i][j], 2.0 * s["Count"] * s["M"] * s["N"] * s["K"] / best / 1e9)
-print(json.dumps({"info": info, "gflops": out}))
+print(json.dumps(info), flush=True)
+for line in sys.stdin:
+    i, t = map(int, line.split())
+    s = cfg["shapes"][i]
+    torch.set_num_threads(t)
+    f = fns[i]
+    f()
+    best = 1e9
+    for _ in range(cfg["reps"]):
+        t0 = time.perf_counter()
+        f()
+        best = min(best, time.perf_counter() - t0)
+    print(2.0 * s["Count"] * s["M"] * s["N"] * s["K"] / best / 1e9, flush=True)
 `
 
-// runTorch times the shapes with PyTorch; OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (which
-// some machines set for older OpenBLAS builds) are removed for that command only, and
-// OPENBLAS_CORETYPE is set to coretype if that is not empty.
-func runTorch(python string, shapes []gemm.Shape, threads []int, reps, rounds int, coretype string) ([][]float64, string, error) {
-	in, _ := json.Marshal(map[string]any{"shapes": shapes, "threads": threads, "reps": reps, "rounds": rounds})
+type torchProc struct {
+	cmd  *exec.Cmd
+	in   io.WriteCloser
+	out  *bufio.Reader
+	info string
+}
+
+// startTorch starts the python timing process. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
+// (which some machines set for older OpenBLAS builds) are removed for that process only,
+// and OPENBLAS_CORETYPE is set to coretype if that is not empty.
+func startTorch(python string, shapes []gemm.Shape, reps int, coretype string) (*torchProc, error) {
 	cmd := exec.Command(python, "-c", torchScript)
 	for _, e := range os.Environ() {
 		if !strings.HasPrefix(e, "OPENBLAS_CORETYPE=") && !strings.HasPrefix(e, "OPENBLAS_L2_SIZE=") {
@@ -206,20 +245,49 @@ func runTorch(python string, shapes []gemm.Shape, threads []int, reps, rounds in
 	if coretype != "" {
 		cmd.Env = append(cmd.Env, "OPENBLAS_CORETYPE="+coretype)
 	}
-	cmd.Stdin = strings.NewReader(string(in))
 	cmd.Stderr = os.Stderr
-	outb, err := cmd.Output()
+	in, err := cmd.StdinPipe()
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	var res struct {
-		Info   string
-		Gflops [][]float64
+	outp, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(outb, &res); err != nil {
-		return nil, "", fmt.Errorf("reading its output: %v", err)
+	if err := cmd.Start(); err != nil {
+		return nil, err
 	}
-	return res.Gflops, res.Info, nil
+	tp := &torchProc{cmd: cmd, in: in, out: bufio.NewReader(outp)}
+	cfg, _ := json.Marshal(map[string]any{"shapes": shapes, "reps": reps})
+	if _, err := fmt.Fprintf(in, "%s\n", cfg); err != nil {
+		return nil, err
+	}
+	line, err := tp.out.ReadString('\n')
+	if err != nil {
+		tp.close()
+		return nil, fmt.Errorf("starting %s: %v", python, err)
+	}
+	if err := json.Unmarshal([]byte(line), &tp.info); err != nil {
+		tp.close()
+		return nil, fmt.Errorf("reading its output %q: %v", line, err)
+	}
+	return tp, nil
+}
+
+func (tp *torchProc) time(shape, threads int) (float64, error) {
+	if _, err := fmt.Fprintf(tp.in, "%d %d\n", shape, threads); err != nil {
+		return 0, err
+	}
+	line, err := tp.out.ReadString('\n')
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseFloat(strings.TrimSpace(line), 64)
+}
+
+func (tp *torchProc) close() {
+	tp.in.Close()
+	tp.cmd.Wait()
 }
 
 // threadCPU is the CPU time of the calling OS thread (Linux CLOCK_THREAD_CPUTIME_ID).
