@@ -12,9 +12,12 @@
 //	for jc over N in steps of nc:          B block kc×nc
 //	  for pc over K in steps of kc:        pack B[pc:pc+kc, jc:jc+nc] into nr-column panels
 //	    for ic over M in steps of mc:      pack A[ic:ic+mc, pc:pc+kc] into mr-row panels
-//	      for jr over the B panels:        (one kc×nr B panel stays in L1)
-//	        for ir over the A panels:      (the mc×kc A block stays in L2)
-//	          micro-kernel: C[mr×nr tile] (+)= A panel · B panel
+//	      for each mr×nr tile of the block: micro-kernel: C tile (+)= A panel · B panel
+//
+// The tiles of a block are visited in one of two orders (kernel.aOuter): A panel by A
+// panel (the mr×kc A panel stays in L1 while the kc×nc B block streams from L2: the
+// AVX-512 kernel) or B panel by B panel (the kc×nr B panel stays in L1 and the mc×kc A
+// block streams from L2: the others).
 //
 // Packing reads the operands through RowStride/ColStride (packPanel): a run that is
 // contiguous in memory is copied 16 bytes at a time (copyRuns: rows of a row-major B,
@@ -30,18 +33,22 @@
 // golang.org/x/sys/cpu, the first available being the default:
 //
 //	avx512-12x32  AVX-512F: 12 rows × 32 columns, 24 zmm accumulators, per k 2 vector
-//	              loads of B and 12 broadcasts of A; kc 256, mc 240, nc 4096
-//	avx2-6x16     AVX2+FMA: 6 × 16, 12 ymm accumulators; kc 256, mc 120, nc 4096
+//	              loads of B and 12 broadcasts of A; kc 512, mc 240, nc 512, A panel
+//	              outer (24 KiB A panel in the 48 KiB L1d, 1 MiB B block in the 2 MiB L2)
+//	avx2-6x16     AVX2+FMA: 6 × 16, 12 ymm accumulators; kc 256, mc 120, nc 4096, B panel
+//	              outer (16 KiB B panel in L1, which is 32 KiB on older AVX2 processors)
 //	go-4x4        portable Go (every GOARCH, and the fallback on amd64); kc 256
 //
 // Each kernel prefetches its C tile before the k loop (without it the kernel ran at
 // about 60% of its stand-alone speed inside a 1024×1024 product: C misses after the
-// FMAs) and the A panel ahead. kc = 256 keeps the 32 KiB B panel in the 48 KiB L1d and
-// mc×kc = 240 KiB of A in the 2 MiB L2. 14×32, 8×48 and 6×64 AVX-512 tiles were tried
-// too: on these shared 2-core machines their differences with 12×32 stayed within the
-// noise, except 6×64 (fastest alone, but its 64 KiB B panel does not fit L1), and
-// 12×32 wastes the least on the attention shapes (M = 128, 144). Tuning here is noisy:
-// measure with apt-gemm-bench -cputime -rounds N and compare several runs.
+// FMAs) and the A panel ahead. For AVX-512, kc 512 / nc 512 with the A panel outer
+// measured about 10% faster on the shapes than kc 256 / B panel outer (means of
+// four alternating sweeps: 97.6 against 86.5 GFLOP/s of thread CPU time, under load):
+// fewer passes over C for K >= 512. 14×32, 8×48 and 6×64 AVX-512 tiles were tried too:
+// on these shared 2-core machines their differences with 12×32 stayed within the noise,
+// except 6×64 (fastest alone, but its 64 KiB B panel does not fit L1), and 12×32 wastes
+// the least on the attention shapes (M = 128, 144). Tuning here is noisy: measure with
+// apt-gemm-bench -cputime -rounds N and compare several alternating runs.
 //
 // Products of at most 4 elements (M·N <= 4: single dot products) use a direct loop
 // (direct.go); everything else, down to 1-row products, goes through packing, which
@@ -56,8 +63,8 @@
 // Tasks write disjoint parts of C and never split K, so every element is reduced in
 // the same order (the kc blocks in turn, k in order inside one, FMA by FMA) whatever
 // the number of goroutines and their scheduling: results are bit-identical run after
-// run and across thread counts (across kernels too for the two assembly ones, which
-// share kc; the portable kernel rounds the products separately). Packing buffers are
+// run and across thread counts (for one kernel: kernels with another kc, or the portable
+// one, which rounds the products separately, differ in the last bits). Packing buffers are
 // reused through a sync.Pool: a call does not allocate.
 //
 // # Adding a kernel

@@ -208,17 +208,35 @@ func (k *kernel) product(ws *workspace, p *Batch, b, i0, i1, j0, j1 int) {
 // Partial tiles go through ws.tmp and are written back element by element.
 func (k *kernel) macro(ws *workspace, c Out, ic, mcb, jc, ncb, kcb, load int) {
 	mr, nr := k.mr, k.nr
+	if k.aOuter {
+		for ir := 0; ir < mcb; ir += mr {
+			for jr := 0; jr < ncb; jr += nr {
+				k.tile(ws, c, ic, mcb, jc, ncb, kcb, load, ir, jr)
+			}
+		}
+		return
+	}
 	for jr := 0; jr < ncb; jr += nr {
+		for ir := 0; ir < mcb; ir += mr {
+			k.tile(ws, c, ic, mcb, jc, ncb, kcb, load, ir, jr)
+		}
+	}
+}
+
+// tile runs the micro-kernel on tile (ir, jr) of the packed blocks.
+func (k *kernel) tile(ws *workspace, c Out, ic, mcb, jc, ncb, kcb, load, ir, jr int) {
+	mr, nr := k.mr, k.nr
+	{
 		nn := min(nr, ncb-jr)
 		bp := &ws.b[(jr/nr)*nr*kcb]
-		for ir := 0; ir < mcb; ir += mr {
+		{
 			mm := min(mr, mcb-ir)
 			ap := &ws.a[(ir/mr)*mr*kcb]
 			ci := c.Offset + (ic+ir)*c.Stride + jc + jr
 			if mm == mr && nn == nr {
 				_ = c.Data[ci+(mr-1)*c.Stride+nr-1]
 				k.fn(kcb, ap, bp, &c.Data[ci], c.Stride, load)
-				continue
+				return
 			}
 			fn := k.fn
 			if nn <= nr/2 && k.half != nil {

@@ -286,39 +286,3 @@ func TestSetKernel(t *testing.T) {
 		t.Errorf("Kernel() = %q, want the default %q", Kernel(), Kernels()[0])
 	}
 }
-
-// TestAssemblyKernelsAgree: the assembly kernels share kc and reduce every element in
-// the same order with FMAs, so they give bit-identical results.
-func TestAssemblyKernelsAgree(t *testing.T) {
-	defer SetKernel("")
-	rng := rand.New(rand.NewPCG(17, 18))
-	pr := randProblem(rng, 2, 77, 91, 530, true, false, true, 1)
-	var first []float32
-	var firstName string
-	for _, name := range Kernels() {
-		if k, _ := kernelByName(name); k.peak == nil {
-			continue // the portable kernel rounds products separately
-		}
-		SetKernel(name)
-		got := clone(pr.p)
-		MulBatch(got)
-		if first == nil {
-			first, firstName = got.C.Data, name
-			continue
-		}
-		for x := range first {
-			if got.C.Data[x] != first[x] {
-				t.Fatalf("%s and %s differ at %d: %g vs %g", name, firstName, x, got.C.Data[x], first[x])
-			}
-		}
-	}
-}
-
-func kernelByName(name string) (*kernel, bool) {
-	for _, k := range kernels {
-		if k.name == name {
-			return k, true
-		}
-	}
-	return nil, false
-}

@@ -13,6 +13,9 @@ type kernel struct {
 	// kc: depth of one packed block (A micro-panel mr×kc and B micro-panel kc×nr stay in L1);
 	// mc: rows of a packed A block (mc×kc stays in L2); nc: columns of a packed B block.
 	kc, mc, nc int
+	// aOuter visits the tiles A panel by A panel (the mr×kc A panel stays in L1 and the
+	// B block streams from L2) instead of B panel by B panel.
+	aOuter bool
 	// fn computes C[0:mr, 0:nr] = (load != 0 ? C : 0) + a·b, where a holds kc steps of mr
 	// values and b kc steps of nr values; row r of C starts ldc elements after row r-1.
 	fn func(kc int, a, b, c *float32, ldc int, load int)
