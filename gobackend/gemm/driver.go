@@ -238,6 +238,11 @@ func (k *kernel) tile(ws *workspace, c Out, ic, mcb, jc, ncb, kcb, load, ir, jr 
 				k.fn(kcb, ap, bp, &c.Data[ci], c.Stride, load)
 				return
 			}
+			if mm == mr && nn == nr/2 && k.half != nil {
+				_ = c.Data[ci+(mr-1)*c.Stride+nn-1]
+				k.half(kcb, ap, bp, &c.Data[ci], c.Stride, load)
+				return
+			}
 			fn := k.fn
 			if nn <= nr/2 && k.half != nil {
 				fn = k.half

@@ -126,7 +126,7 @@ func runCheck(t *testing.T, pr problem) {
 func TestRandomShapes(t *testing.T) {
 	forEachKernel(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(1, 2))
-		dims := []int{1, 2, 3, 5, 7, 12, 13, 16, 17, 31, 33, 47, 64, 65, 100}
+		dims := []int{1, 2, 3, 5, 7, 12, 13, 16, 17, 24, 31, 33, 47, 48, 64, 65, 100}
 		for it := 0; it < 150; it++ {
 			m := dims[rng.IntN(len(dims))]
 			n := dims[rng.IntN(len(dims))]
