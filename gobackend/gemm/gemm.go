@@ -1,5 +1,5 @@
-// This file is the package's contract (Operand, Out, Batch, Mul, MulBatch): the
-// backend calls it; the kernels behind it may change. The design is in doc.go.
+// This file and MulBatch (driver.go) are the package's contract (Operand, Out, Batch,
+// Mul, MulBatch): the backend calls it; the kernels behind it may change. Design: doc.go.
 
 package gemm
 
