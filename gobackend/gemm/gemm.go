@@ -1,10 +1,6 @@
-// Package gemm is the float32 matrix product of the project's CPU backend:
-// C = A·B (or C += A·B) over strided operands, so that every DotGeneral form
-// (either operand transposed, contraction on any axis, batch axes) reaches it
-// without a transposing copy: the packing routines read A and B through their
-// strides.
-//
-// This file is the package's contract; the kernels behind it may change.
+// This file and MulBatch (driver.go) are the package's contract (Operand, Out, Batch,
+// Mul, MulBatch): the backend calls it; the kernels behind it may change. Design: doc.go.
+
 package gemm
 
 // Operand describes a strided matrix view: element (i, j) is
@@ -40,11 +36,6 @@ type Batch struct {
 // Mul computes C = A·B (C += A·B with accumulate) for one M×K by K×N product.
 func Mul(m, n, k int, a, b Operand, c Out, accumulate bool) {
 	MulBatch(Batch{Count: 1, M: m, N: n, K: k, A: a, B: b, C: c, Accumulate: accumulate})
-}
-
-// MulBatch computes every product of the batch, using up to Threads() goroutines.
-func MulBatch(p Batch) {
-	mulBatchReference(p)
 }
 
 // mulBatchReference is the plain triple loop: the reference the kernels are tested against.

@@ -1,0 +1,342 @@
+package gemm
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+func unsafeSlice(p *float32, n int) []float32 { return unsafe.Slice(p, n) }
+
+var threads atomic.Int32
+
+// SetThreads sets how many goroutines (at most) one product uses; n <= 0 restores the
+// default, runtime.GOMAXPROCS(0) at the time of each call.
+func SetThreads(n int) {
+	if n < 0 {
+		n = 0
+	}
+	threads.Store(int32(n))
+}
+
+// Threads returns the number of goroutines a product may use.
+func Threads() int {
+	if n := int(threads.Load()); n > 0 {
+		return n
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// parallelFlops is the product size (2·Count·M·N·K) below which one goroutine does it all.
+// BenchmarkParallelCrossover on the shared 2-core machine (load about 4.5): two goroutines
+// lost at 128³ (4 MFLOP: 51 µs vs 50 µs) and won from 192³ (14 MFLOP: 141 µs vs 158 µs).
+const parallelFlops = 1 << 23
+
+// workspace holds one goroutine's packing buffers; they are reused through wsPool.
+type workspace struct {
+	a, b, tmp []float32
+}
+
+var wsPool = sync.Pool{New: func() any { return new(workspace) }}
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// job is one MulBatch call split into tasks: task t is batch element t/(tm*tn), rows
+// chunk (t/tn)%tm of mChunk rows, columns chunk t%tn of nChunk columns. Tasks write
+// disjoint parts of C and each computes its elements in the same order whoever runs it,
+// so the result does not depend on the number of goroutines or their scheduling.
+type job struct {
+	p              Batch
+	k              *kernel
+	mChunk, nChunk int
+	tm, tn, total  int
+	next           atomic.Int64
+	wg             sync.WaitGroup
+}
+
+var jobPool = sync.Pool{New: func() any { return new(job) }}
+
+// MulBatch computes every product of the batch, using up to Threads() goroutines.
+func MulBatch(p Batch) {
+	if p.Count <= 0 || p.M <= 0 || p.N <= 0 {
+		return
+	}
+	if p.K <= 0 {
+		if !p.Accumulate {
+			zeroOut(&p)
+		}
+		return
+	}
+	if p.C.Stride < 0 {
+		// The kernels write C through pointers: only non-negative row strides are
+		// checked by the bounds of the tile's first and last elements.
+		mulBatchReference(p)
+		return
+	}
+	if p.M*p.N <= directMaxMN {
+		mulDirect(&p)
+		return
+	}
+	k := active.Load()
+	j := jobPool.Get().(*job)
+	j.p, j.k = p, k
+	nt := Threads()
+	j.split(nt)
+	if flops := 2 * float64(p.Count) * float64(p.M) * float64(p.N) * float64(p.K); flops < parallelFlops {
+		nt = 1
+	}
+	if nt > j.total {
+		nt = j.total
+	}
+	j.next.Store(0)
+	if nt > 1 {
+		startWorkers(nt - 1)
+		j.wg.Add(nt - 1)
+		for i := 0; i < nt-1; i++ {
+			workCh <- j
+		}
+	}
+	j.run()
+	j.wg.Wait()
+	j.p = Batch{}
+	jobPool.Put(j)
+}
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// split chooses the task grid: as few tasks as give each goroutine one (rows split
+// first, then columns), since each task packs its own copy of the B blocks it reads.
+func (j *job) split(nt int) {
+	p, k := &j.p, j.k
+	cm, cn := 1, 1
+	for p.Count*cm*cn < nt {
+		if roundUp((p.M+cm-1)/cm, k.mr) > k.mr {
+			cm++
+		} else if roundUp((p.N+cn-1)/cn, k.nr) > k.nr {
+			cn++
+		} else {
+			break
+		}
+	}
+	j.mChunk = roundUp((p.M+cm-1)/cm, k.mr)
+	j.nChunk = roundUp((p.N+cn-1)/cn, k.nr)
+	j.tm = (p.M + j.mChunk - 1) / j.mChunk
+	j.tn = (p.N + j.nChunk - 1) / j.nChunk
+	j.total = p.Count * j.tm * j.tn
+}
+
+func (j *job) run() {
+	ws := wsPool.Get().(*workspace)
+	for {
+		t := int(j.next.Add(1)) - 1
+		if t >= j.total {
+			break
+		}
+		b := t / (j.tm * j.tn)
+		r := t % (j.tm * j.tn)
+		i0 := (r / j.tn) * j.mChunk
+		j0 := (r % j.tn) * j.nChunk
+		j.k.product(ws, &j.p, b, i0, min(i0+j.mChunk, j.p.M), j0, min(j0+j.nChunk, j.p.N))
+	}
+	wsPool.Put(ws)
+}
+
+var (
+	workMu  sync.Mutex
+	workers int
+	workCh  = make(chan *job, 64)
+)
+
+// startWorkers makes sure at least n helper goroutines wait on workCh.
+func startWorkers(n int) {
+	workMu.Lock()
+	for ; workers < n; workers++ {
+		go func() {
+			for j := range workCh {
+				j.run()
+				j.wg.Done()
+			}
+		}()
+	}
+	workMu.Unlock()
+}
+
+func zeroOut(p *Batch) {
+	for b := 0; b < p.Count; b++ {
+		for i := 0; i < p.M; i++ {
+			s := p.C.Offset + b*p.StrideC + i*p.C.Stride
+			clear(p.C.Data[s : s+p.N])
+		}
+	}
+}
+
+// product computes rows [i0, i1) × columns [j0, j1) of batch element b: the BLIS loops
+// (nc columns, kc depth: pack B; mc rows: pack A; then nr × mr tiles).
+func (k *kernel) product(ws *workspace, p *Batch, b, i0, i1, j0, j1 int) {
+	a, bb, c := p.A, p.B, p.C
+	a.Offset += b * p.StrideA
+	bb.Offset += b * p.StrideB
+	c.Offset += b * p.StrideC
+	ws.tmp = grow(ws.tmp, k.mr*k.nr)
+	for jc := j0; jc < j1; jc += k.nc {
+		ncb := min(k.nc, j1-jc)
+		for pc := 0; pc < p.K; pc += k.kc {
+			kcb := min(k.kc, p.K-pc)
+			ws.b = grow(ws.b, roundUp(ncb, k.nr)*kcb)
+			packB(ws.b, bb, pc, kcb, jc, ncb, k.nr)
+			load := 0
+			if p.Accumulate || pc > 0 {
+				load = 1
+			}
+			for ic := i0; ic < i1; ic += k.mc {
+				mcb := min(k.mc, i1-ic)
+				ws.a = grow(ws.a, roundUp(mcb, k.mr)*kcb)
+				packA(ws.a, a, ic, mcb, pc, kcb, k.mr)
+				k.macro(ws, c, ic, mcb, jc, ncb, kcb, load)
+			}
+		}
+	}
+}
+
+// macro runs the micro-kernel over the packed blocks: C[ic:ic+mcb, jc:jc+ncb] (+)= A·B.
+// Partial tiles go through ws.tmp and are written back element by element.
+func (k *kernel) macro(ws *workspace, c Out, ic, mcb, jc, ncb, kcb, load int) {
+	mr, nr := k.mr, k.nr
+	if k.aOuter {
+		for ir := 0; ir < mcb; ir += mr {
+			for jr := 0; jr < ncb; jr += nr {
+				k.tile(ws, c, ic, mcb, jc, ncb, kcb, load, ir, jr)
+			}
+		}
+		return
+	}
+	for jr := 0; jr < ncb; jr += nr {
+		for ir := 0; ir < mcb; ir += mr {
+			k.tile(ws, c, ic, mcb, jc, ncb, kcb, load, ir, jr)
+		}
+	}
+}
+
+// tile runs the micro-kernel on tile (ir, jr) of the packed blocks.
+func (k *kernel) tile(ws *workspace, c Out, ic, mcb, jc, ncb, kcb, load, ir, jr int) {
+	mr, nr := k.mr, k.nr
+	{
+		nn := min(nr, ncb-jr)
+		bp := &ws.b[(jr/nr)*nr*kcb]
+		{
+			mm := min(mr, mcb-ir)
+			ap := &ws.a[(ir/mr)*mr*kcb]
+			ci := c.Offset + (ic+ir)*c.Stride + jc + jr
+			if mm == mr && nn == nr {
+				_ = c.Data[ci+(mr-1)*c.Stride+nr-1]
+				k.fn(kcb, ap, bp, &c.Data[ci], c.Stride, load)
+				return
+			}
+			if mm == mr && nn == nr/2 && k.half != nil {
+				_ = c.Data[ci+(mr-1)*c.Stride+nn-1]
+				k.half(kcb, ap, bp, &c.Data[ci], c.Stride, load)
+				return
+			}
+			fn := k.fn
+			if nn <= nr/2 && k.half != nil {
+				fn = k.half
+			}
+			fn(kcb, ap, bp, &ws.tmp[0], nr, 0)
+			for r := 0; r < mm; r++ {
+				row := c.Data[ci+r*c.Stride : ci+r*c.Stride+nn]
+				t := ws.tmp[r*nr : r*nr+nn]
+				if load != 0 {
+					for x := range row {
+						row[x] += t[x]
+					}
+				} else {
+					copy(row, t)
+				}
+			}
+		}
+	}
+}
+
+// packA copies rows [i0, i0+mcb) × depth [k0, k0+kcb) of a into mr-row micro-panels:
+// panel q holds, for each k, the mr values a[i0+q*mr+r, k0+k] (rows past the end are 0).
+func packA(dst []float32, a Operand, i0, mcb, k0, kcb, mr int) {
+	for ip := 0; ip < mcb; ip += mr {
+		d := dst[(ip/mr)*mr*kcb : (ip/mr+1)*mr*kcb]
+		rows := min(mr, mcb-ip)
+		base := a.Offset + (i0+ip)*a.RowStride + k0*a.ColStride
+		packPanel(d, mr, a.Data, base, a.RowStride, a.ColStride, rows, kcb)
+	}
+}
+
+// packB copies depth [k0, k0+kcb) × columns [j0, j0+ncb) of b into nr-column micro-panels:
+// panel q holds, for each k, the nr values b[k0+k, j0+q*nr+c] (columns past the end are 0).
+func packB(dst []float32, b Operand, k0, kcb, j0, ncb, nr int) {
+	for jp := 0; jp < ncb; jp += nr {
+		d := dst[(jp/nr)*nr*kcb : (jp/nr+1)*nr*kcb]
+		cols := min(nr, ncb-jp)
+		base := b.Offset + k0*b.RowStride + (j0+jp)*b.ColStride
+		packPanel(d, nr, b.Data, base, b.ColStride, b.RowStride, cols, kcb)
+	}
+}
+
+// packPanel writes d[x*w + r] = data[base + r*rs + x*xs] for r < rows, x < n, and zeros
+// d[x*w + r] for rows <= r < w. The two common layouts get dedicated loops: xs == 1
+// (each r is a contiguous run: interleave) and rs == 1 (each x is a contiguous run: copy).
+func packPanel(d []float32, w int, data []float32, base, rs, xs, rows, n int) {
+	if rows < w {
+		clear(d[:n*w]) // the padding (one pass is cheaper than a clear per k)
+	}
+	switch {
+	case rs == 1 && xs >= 0 && rows > 0 && n > 0:
+		// Check the extreme elements once; copyRuns stays inside them.
+		_ = d[(n-1)*w+rows-1]
+		_ = data[base]
+		_ = data[base+(n-1)*xs+rows-1]
+		copyRuns(&d[0], w, &data[base], xs, rows, n)
+	case xs == 1 && rs > 0:
+		interleave(d, w, data, base, rs, rows, n)
+	default:
+		for r := 0; r < rows; r++ {
+			for x := 0; x < n; x++ {
+				d[x*w+r] = data[base+r*rs+x*xs]
+			}
+		}
+	}
+}
+
+// interleave writes d[x*w + r] = data[base + r*rs + x] for r < rows, x < n (rs > 0).
+func interleave(d []float32, w int, data []float32, base, rs, rows, n int) {
+	if rows == 0 || n == 0 {
+		return
+	}
+	// Check the extreme elements once; the loops below stay inside them.
+	_ = d[(n-1)*w+rows-1]
+	_ = data[base]
+	_ = data[base+(rows-1)*rs+n-1]
+	dp := unsafe.Pointer(&d[0])
+	sp := unsafe.Pointer(&data[base])
+	const f = 4 // bytes per float32
+	r := 0
+	n4 := n &^ 3
+	for ; r+4 <= rows; r += 4 {
+		interleave4((*float32)(unsafe.Add(dp, r*f)), w, (*float32)(unsafe.Add(sp, r*rs*f)), rs, n4)
+		for x := n4; x < n; x++ {
+			for i := r; i < r+4; i++ {
+				*(*float32)(unsafe.Add(dp, (x*w+i)*f)) = *(*float32)(unsafe.Add(sp, (i*rs+x)*f))
+			}
+		}
+	}
+	for ; r < rows; r++ {
+		s0 := unsafe.Add(sp, r*rs*f)
+		o := unsafe.Add(dp, r*f)
+		for x := 0; x < n; x++ {
+			*(*float32)(unsafe.Add(o, x*w*f)) = *(*float32)(unsafe.Add(s0, x*f))
+		}
+	}
+}
