@@ -27,9 +27,11 @@ func init() {
 }
 
 // DefaultMinDotFlops is the size (2·M·N·K summed over the batch) below which a
-// DotGeneral is left to simplego inside its segment: for tiny products the
-// cost of splitting the graph is more than the product.
-const DefaultMinDotFlops = 1 << 15
+// DotGeneral is left to simplego inside its segment (for tiny products the
+// cost of splitting the graph can be more than the product). 0: every
+// float32 product whose axes allow it runs on gemm, which is also what the
+// project's test suites then exercise.
+const DefaultMinDotFlops = 0
 
 // Backend is the project's CPU backend: buffers, data and every op it does not
 // accelerate are simplego's (created with "ops_sequential"), products run on
