@@ -3,6 +3,7 @@ package gobackend
 //go:generate go run gen_ops.go
 
 import (
+	"os"
 	"strconv"
 	"strings"
 
@@ -40,6 +41,7 @@ type Backend struct {
 	backends.Backend // the simplego backend: DataInterface, capabilities, devices
 
 	minDotFlops int
+	profile     bool
 }
 
 var _ backends.Backend = (*Backend)(nil)
@@ -47,11 +49,12 @@ var _ backends.Backend = (*Backend)(nil)
 // New creates the backend. config is a comma-separated list of options:
 //
 //	min_dot_flops=N  products below N flops stay on simplego (default DefaultMinDotFlops)
+//	profile          time every run (see Profiles); also on when $GOBACKEND_PROFILE is set
 //
 // Any other option is passed to simplego (for example parallelism=N);
 // "ops_sequential" is always added last (see the package doc: the deadlock).
 func New(config string) (backends.Backend, error) {
-	b := &Backend{minDotFlops: DefaultMinDotFlops}
+	b := &Backend{minDotFlops: DefaultMinDotFlops, profile: os.Getenv("GOBACKEND_PROFILE") != ""}
 	var rest []string
 	for _, part := range strings.Split(config, ",") {
 		part = strings.TrimSpace(part)
@@ -64,6 +67,8 @@ func New(config string) (backends.Backend, error) {
 				return nil, errors.Errorf("gobackend: invalid %q: want a non-negative integer", part)
 			}
 			b.minDotFlops = n
+		case "profile":
+			b.profile = true
 		case "ops_parallel":
 			return nil, errors.Errorf("gobackend: %q is not supported: segments always run with ops_sequential "+
 				"(simplego's parallel scheduler can deadlock, see the package doc)", part)

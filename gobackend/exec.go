@@ -55,7 +55,9 @@ type execState struct {
 type Stats struct {
 	Segments, Dots, SegmentOps int
 	Runs                       int64
-	DotTime, SegmentTime       time.Duration
+	// DotFlops is the floating-point work of the products of one run (2·M·N·K each).
+	DotFlops             int64
+	DotTime, SegmentTime time.Duration
 	// OtherTime is the run time outside products and segments (bookkeeping).
 	OtherTime time.Duration
 }
@@ -68,9 +70,30 @@ func (e *Executable) Stats() Stats {
 	for _, st := range e.steps {
 		if st.seg != nil {
 			s.SegmentOps += st.seg.numOps
+		} else {
+			p := st.dot.tmpl
+			s.DotFlops += 2 * int64(p.Count) * int64(p.M) * int64(p.N) * int64(p.K)
 		}
 	}
 	return s
+}
+
+var (
+	profiledMu sync.Mutex
+	profiled   []*Executable
+)
+
+// Profiles returns the Stats of every executable compiled by a backend
+// created with the "profile" option (or $GOBACKEND_PROFILE), in compilation
+// order, with the name given to its Builder.
+func Profiles() (names []string, stats []Stats) {
+	profiledMu.Lock()
+	defer profiledMu.Unlock()
+	for _, e := range profiled {
+		names = append(names, e.name)
+		stats = append(stats, e.Stats())
+	}
+	return names, stats
 }
 
 // SetProfile turns the accumulation of run times on or off.
@@ -108,6 +131,12 @@ func (e *Executable) finishPlan() {
 				sg.donate[i] = e.lastUse[v] == k && !isOut[v]
 			}
 		}
+	}
+	if e.backend.profile {
+		e.profile.Store(true)
+		profiledMu.Lock()
+		profiled = append(profiled, e)
+		profiledMu.Unlock()
 	}
 	e.states.New = func() any {
 		return &execState{bufs: make([]backends.Buffer, e.numValues), owned: make([]bool, e.numValues)}

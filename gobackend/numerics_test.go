@@ -146,6 +146,18 @@ func TestDotGeneralForms(t *testing.T) {
 	}
 }
 
+func TestDotForms(t *testing.T) {
+	rng := rand.New(rand.NewSource(6))
+	for _, dims := range [][2][]int{{{5, 7}, {7, 3}}, {{5, 7}, {7}}, {{7}, {7}}, {{1, 1}, {1, 1}}} {
+		before := dotRuns.Load()
+		fn := func(x []*Node) []*Node { return []*Node{Dot(x[0], x[1])} }
+		compare(t, fn, []*tensors.Tensor{randTensor(rng, false, dims[0]...), randTensor(rng, false, dims[1]...)}, false, 1e-5)
+		if dotRuns.Load() == before {
+			t.Errorf("Dot %v did not run on gemm", dims)
+		}
+	}
+}
+
 // mixedGraph is a small encoder layer with a loss and its gradients:
 // projections, attention with a mask and a prefix, GELU, a LayerNorm-like
 // normalisation, a gather, a where, reductions.

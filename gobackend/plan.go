@@ -92,24 +92,33 @@ func freeAxes(rank int, used ...[]int) []int {
 	return r
 }
 
-// planDot returns the gemm batch for a recorded DotGeneral, or ok=false when
+// planDot returns the gemm batch for a recorded DotGeneral or Dot, or ok=false when
 // it stays on simplego (not float32, too small, axes not expressible as one
 // stride each).
 func (b *Builder) planDot(c *call) (gemm.Batch, bool) {
-	if c.op != "DotGeneral" || len(c.inputs) != 2 || len(c.statics) != 4 {
+	if len(c.inputs) != 2 || len(c.outputs) != 1 {
 		return gemm.Batch{}, false
 	}
 	lhs, rhs, out := c.inputs[0].shape, c.inputs[1].shape, c.outputs[0].shape
+	var lc, lb, rc, rb []int
+	switch {
+	case c.op == "DotGeneral" && len(c.statics) == 4:
+		lc, _ = c.statics[0].([]int)
+		lb, _ = c.statics[1].([]int)
+		rc, _ = c.statics[2].([]int)
+		rb, _ = c.statics[3].([]int)
+	case c.op == "Dot" && lhs.Rank() >= 1 && lhs.Rank() <= 2 && rhs.Rank() >= 1 && rhs.Rank() <= 2:
+		// Dot (graph.MatMul of two matrices): the last axis of lhs with the first of rhs.
+		lc, rc = []int{lhs.Rank() - 1}, []int{0}
+	default:
+		return gemm.Batch{}, false
+	}
 	if lhs.DType != dtypes.Float32 || rhs.DType != dtypes.Float32 || out.DType != dtypes.Float32 {
 		return gemm.Batch{}, false
 	}
 	if lhs.Size() == 0 || rhs.Size() == 0 || out.Size() == 0 {
 		return gemm.Batch{}, false
 	}
-	lc, _ := c.statics[0].([]int)
-	lb, _ := c.statics[1].([]int)
-	rc, _ := c.statics[2].([]int)
-	rb, _ := c.statics[3].([]int)
 	ld, rd := lhs.Dimensions, rhs.Dimensions
 	ls, rs := rowMajorStrides(ld), rowMajorStrides(rd)
 	lf, rf := freeAxes(len(ld), lc, lb), freeAxes(len(rd), rc, rb)
