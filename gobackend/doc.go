@@ -41,10 +41,10 @@
 //     is released (back to simplego's buffer pool) right after its last
 //     reader, and a segment that is the last reader of a value it owns takes
 //     it donated, so simplego can reuse it in place. The plan (strides,
-//     donation and release lists) is made once at Compile; a run allocates
-//     only its output buffers.
+//     donation and release lists) is made once at Compile; a run reuses a
+//     pooled state and allocates little beyond what simplego's Execute does.
 //
-// Why the overlay: the graphs of the workbench use about 40 of simplego's ops
+// Why the overlay: the graphs of the workbench use dozens of simplego's ops
 // (gathers, scatters for the embedding gradient, reductions, iota, where,
 // concatenation, RNG for dropout...), and every backbone family added later
 // may use others; an interpreter would have to reimplement all of them
