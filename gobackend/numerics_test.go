@@ -8,6 +8,7 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
@@ -275,4 +276,29 @@ func TestRegistered(t *testing.T) {
 		t.Fatalf("only %d generated ops", numGeneratedOps)
 	}
 	_ = fmt.Sprint()
+}
+
+// TestOtherOps: ops the encoder graphs rarely use still run (recorded and
+// replayed on simplego), around products, bit-identical (integer inputs).
+func TestOtherOps(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	fn := func(x []*Node) []*Node {
+		a, w, state := x[0], x[1], x[2]
+		g := a.Graph()
+		p := DotGeneral(a, []int{1}, nil, w, []int{0}, nil) // [6,4]
+		newState, u := RandomUniform(state, p.Shape())      // multi-output op
+		q := Clamp(Scalar(g, p.DType(), -5), p, Scalar(g, p.DType(), 5))
+		q = Transpose(q, 0, 1)
+		d := Where(GreaterThan(q, ZerosLike(q)), Exp(MulScalar(q, 0.1)), Neg(q))
+		s := Slice(q, AxisRange(1, 3), AxisRange().Stride(2))
+		am := ConvertDType(ArgMax(p, 1), dtypes.Float32)
+		r := DotGeneral(Concatenate([]*Node{p, p}, 1), []int{1}, nil, Transpose(Concatenate([]*Node{w, w}, 1), 0, 1), []int{0}, nil)
+		return []*Node{q, d, s, am, r, ReduceMin(u, 1), ConvertDType(newState, dtypes.Float32)}
+	}
+	state, err := RNGStateFromSeed(42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := []*tensors.Tensor{randTensor(rng, true, 6, 5), randTensor(rng, true, 5, 4), state}
+	compare(t, fn, in, true, 0)
 }
