@@ -261,8 +261,9 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 			return nil, errors.Errorf("gobackend Execute(%q): output #%d was not computed (bug)", e.name, i)
 		}
 		if st.owned[v] {
+			// Handed over; a repeated output gets a copy of it.
 			results[i] = b
-			st.bufs[v], st.owned[v] = nil, false
+			st.owned[v] = false
 			continue
 		}
 		c, err := e.copyBuffer(b, e.outputShapes[i])

@@ -235,7 +235,7 @@ func TestSegmentsBitIdentical(t *testing.T) {
 		a := DotGeneral(x[0], []int{1}, nil, x[1], []int{0}, nil)
 		b := Tanh(MulScalar(a, 0.01))
 		c := DotGeneral(b, []int{1}, nil, x[2], []int{0}, nil)
-		return []*Node{Add(c, ReduceAndKeep(a, ReduceMax, -1)), Gradient(ReduceAllSum(Square(c)), x[0])[0], x[0]}
+		return []*Node{Add(c, ReduceAndKeep(a, ReduceMax, -1)), Gradient(ReduceAllSum(Square(c)), x[0])[0], x[0], a, a, c}
 	}
 	in := []*tensors.Tensor{randTensor(rng, true, 9, 11), randTensor(rng, true, 11, 5), randTensor(rng, true, 5, 3)}
 	compare(t, fn, in, true, 0)
