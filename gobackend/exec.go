@@ -72,7 +72,11 @@ func (e *Executable) Stats() Stats {
 			s.SegmentOps += st.seg.numOps
 		} else {
 			p := st.dot.tmpl
-			s.DotFlops += 2 * int64(p.Count) * int64(p.M) * int64(p.N) * int64(p.K)
+			f := 2 * int64(p.Count) * int64(p.M) * int64(p.N) * int64(p.K)
+			for _, g := range st.dot.outer {
+				f *= int64(g.size)
+			}
+			s.DotFlops += f
 		}
 	}
 	return s
@@ -313,9 +317,28 @@ func (e *Executable) runDot(d *dotStep, st *execState) error {
 	p.A.Data = a.([]float32)
 	p.B.Data = b.([]float32)
 	p.C.Data = c.([]float32)
-	gemm.MulBatch(p)
+	if len(d.outer) == 0 {
+		gemm.MulBatch(p)
+	} else {
+		mulOuter(p, d.outer)
+	}
 	dotRuns.Add(1)
 	st.bufs[d.out] = out
 	st.owned[d.out] = true
 	return nil
+}
+
+// mulOuter runs p once per index of the outer batch groups, shifting the
+// operands' offsets.
+func mulOuter(p gemm.Batch, outer []batchGroup) {
+	if len(outer) == 0 {
+		gemm.MulBatch(p)
+		return
+	}
+	g, rest := outer[0], outer[1:]
+	a, b, c := p.A.Offset, p.B.Offset, p.C.Offset
+	for i := 0; i < g.size; i++ {
+		p.A.Offset, p.B.Offset, p.C.Offset = a+i*g.sa, b+i*g.sb, c+i*g.sc
+		mulOuter(p, rest)
+	}
 }

@@ -123,7 +123,8 @@ func dotCases() []dotCase {
 		{"several free axes", []int{2, 3, 4, 5}, []int{5, 6, 2}, []int{3}, nil, []int{0}, nil, true},
 		{"big odd", []int{2, 67, 129}, []int{129, 65}, []int{2}, nil, []int{0}, nil, true},
 		{"contracting reversed (fallback)", []int{4, 3, 5}, []int{5, 4, 6}, []int{2, 0}, nil, []int{0, 1}, nil, false},
-		{"batch permuted (fallback)", []int{B, n, T, dh}, []int{B, n, P, dh}, []int{3}, []int{1, 0}, []int{3}, []int{1, 0}, false},
+		{"batch permuted (outer loop)", []int{B, n, T, dh}, []int{B, n, P, dh}, []int{3}, []int{1, 0}, []int{3}, []int{1, 0}, true},
+		{"batch split by a free axis (outer loop)", []int{B, T, n, dh}, []int{B, P, n, dh}, []int{3}, []int{0, 2}, []int{3}, []int{0, 2}, true},
 	}
 }
 
@@ -301,4 +302,38 @@ func TestOtherOps(t *testing.T) {
 	}
 	in := []*tensors.Tensor{randTensor(rng, true, 6, 5), randTensor(rng, true, 5, 4), state}
 	compare(t, fn, in, true, 0)
+}
+
+// TestViewsThroughTransposeAndReshape: products read the sources of
+// Transpose and Reshape ops through strides (the attention layout
+// [B,T,d] -> [B,n,T,dh]), the copies are not made, and results match.
+func TestViewsThroughTransposeAndReshape(t *testing.T) {
+	b, err := New("profile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	B, T, n, dh, P := 2, 5, 3, 4, 2
+	fn := func(x []*Node) []*Node {
+		q := TransposeAllDims(Reshape(x[0], B, T, n, dh), 0, 2, 1, 3)
+		k := TransposeAllDims(Reshape(x[1], B, P+T, n, dh), 0, 2, 1, 3)
+		s := DotGeneral(q, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1})
+		wt := DotGeneral(Transpose(x[2], 0, 1), []int{0}, nil, Reshape(x[0], B*T, n*dh), []int{0}, nil)
+		return []*Node{s, wt}
+	}
+	rng := rand.New(rand.NewSource(8))
+	in := []*tensors.Tensor{randTensor(rng, false, B, T, n*dh), randTensor(rng, false, B, P+T, n*dh), randTensor(rng, false, 7, B*T)}
+	got := run(t, b, fn, in)
+	want := run(t, ref, fn, in)
+	for i := range got {
+		for j := range got[i] {
+			if d := math.Abs(float64(got[i][j] - want[i][j])); d > 1e-5*max(1, math.Abs(float64(want[i][j]))) {
+				t.Fatalf("output #%d[%d] = %v, simplego %v", i, j, got[i][j], want[i][j])
+			}
+		}
+	}
+	_, stats := Profiles()
+	s := stats[len(stats)-1]
+	if s.Dots != 2 || s.Segments != 0 {
+		t.Errorf("stats %+v: want 2 products and no segment (no transposing copy)", s)
+	}
 }

@@ -35,6 +35,59 @@ type dotStep struct {
 	lhs, rhs, out int // value ids
 	shape         shapes.Shape
 	tmpl          gemm.Batch // strides and sizes; the Data fields are set per run
+	// outer are batch axes that do not merge with the inner ones (Count):
+	// loops around MulBatch, outermost first.
+	outer []batchGroup
+}
+
+// batchGroup is a run of batch axes walked with one stride in each operand.
+type batchGroup struct{ size, sa, sb, sc int }
+
+// dotPlan is how a product runs: its operands (possibly the sources of
+// Transpose and Reshape ops read through strides) and the gemm batch.
+type dotPlan struct {
+	lhs, rhs *value
+	tmpl     gemm.Batch
+	outer    []batchGroup
+}
+
+// operand is a strided view of a value's row-major data.
+type operand struct {
+	v             *value
+	dims, strides []int
+}
+
+// viewOf returns v as a view, looking through Reshape (same data) and
+// Transpose (permuted strides) ops, so that a product reads their source and
+// the copy they make is not needed.
+func viewOf(v *value) operand {
+	op := plainOf(v)
+	for op.v.call != nil && len(op.v.call.inputs) == 1 {
+		c, src := op.v.call, op.v.call.inputs[0]
+		if src.shape.DType != v.shape.DType || src.shape.Size() != v.shape.Size() {
+			break
+		}
+		switch c.op {
+		case "Reshape":
+			op.v = src // identical data: the strides hold for the source
+			continue
+		case "Transpose":
+			perm, _ := c.statics[0].([]int)
+			if len(perm) != src.shape.Rank() || !slices.Equal(op.dims, op.v.shape.Dimensions) ||
+				!slices.Equal(op.strides, rowMajorStrides(op.dims)) {
+				break
+			}
+			ss := rowMajorStrides(src.shape.Dimensions)
+			st := make([]int, len(perm))
+			for k, p := range perm {
+				st[k] = ss[p]
+			}
+			op = operand{v: src, dims: op.dims, strides: st}
+			continue
+		}
+		break
+	}
+	return op
 }
 
 // mergeAxes merges a list of (dim, stride) axes, outer to inner, into one
@@ -92,13 +145,30 @@ func freeAxes(rank int, used ...[]int) []int {
 	return r
 }
 
-// planDot returns the gemm batch for a recorded DotGeneral or Dot, or ok=false when
-// it stays on simplego (not float32, too small, axes not expressible as one
-// stride each).
-func (b *Builder) planDot(c *call) (gemm.Batch, bool) {
+// planDot returns how a recorded DotGeneral or Dot runs on gemm, or ok=false
+// when it stays on simplego (not float32, too small, free or contracting axes
+// not expressible as one stride each). It first tries to read the operands
+// through the Transpose and Reshape ops that produced them.
+func (b *Builder) planDot(c *call) (dotPlan, bool) {
 	if len(c.inputs) != 2 || len(c.outputs) != 1 {
-		return gemm.Batch{}, false
+		return dotPlan{}, false
 	}
+	l, r := viewOf(c.inputs[0]), viewOf(c.inputs[1])
+	if p, ok := b.planDotOn(c, l, r); ok {
+		return p, true
+	}
+	if l.v != c.inputs[0] || r.v != c.inputs[1] {
+		return b.planDotOn(c, plainOf(c.inputs[0]), plainOf(c.inputs[1]))
+	}
+	return dotPlan{}, false
+}
+
+// plainOf returns v itself as an operand (no looking through).
+func plainOf(v *value) operand {
+	return operand{v: v, dims: v.shape.Dimensions, strides: rowMajorStrides(v.shape.Dimensions)}
+}
+
+func (b *Builder) planDotOn(c *call, l, r operand) (dotPlan, bool) {
 	lhs, rhs, out := c.inputs[0].shape, c.inputs[1].shape, c.outputs[0].shape
 	var lc, lb, rc, rb []int
 	switch {
@@ -111,40 +181,67 @@ func (b *Builder) planDot(c *call) (gemm.Batch, bool) {
 		// Dot (graph.MatMul of two matrices): the last axis of lhs with the first of rhs.
 		lc, rc = []int{lhs.Rank() - 1}, []int{0}
 	default:
-		return gemm.Batch{}, false
+		return dotPlan{}, false
 	}
-	if lhs.DType != dtypes.Float32 || rhs.DType != dtypes.Float32 || out.DType != dtypes.Float32 {
-		return gemm.Batch{}, false
+	if lhs.DType != dtypes.Float32 || rhs.DType != dtypes.Float32 || out.DType != dtypes.Float32 ||
+		l.v.shape.DType != dtypes.Float32 || r.v.shape.DType != dtypes.Float32 {
+		return dotPlan{}, false
 	}
-	if lhs.Size() == 0 || rhs.Size() == 0 || out.Size() == 0 {
-		return gemm.Batch{}, false
+	if lhs.Size() == 0 || rhs.Size() == 0 || out.Size() == 0 || len(lb) != len(rb) {
+		return dotPlan{}, false
 	}
-	ld, rd := lhs.Dimensions, rhs.Dimensions
-	ls, rs := rowMajorStrides(ld), rowMajorStrides(rd)
+	ld, rd, ls, rs := l.dims, r.dims, l.strides, r.strides
 	lf, rf := freeAxes(len(ld), lc, lb), freeAxes(len(rd), rc, rb)
 	// The output is [batch..., lhs free..., rhs free...], row-major.
 	want := append(append(pick(ld, lb), pick(ld, lf)...), pick(rd, rf)...)
 	if !slices.Equal(want, out.Dimensions) {
-		return gemm.Batch{}, false
+		return dotPlan{}, false
 	}
-	count, sa, ok1 := mergeAxes(pick(ld, lb), pick(ls, lb))
-	_, sb, ok2 := mergeAxes(pick(rd, rb), pick(rs, rb))
 	m, amr, ok3 := mergeAxes(pick(ld, lf), pick(ls, lf))
 	k, amc, ok4 := mergeAxes(pick(ld, lc), pick(ls, lc))
 	_, bkr, ok5 := mergeAxes(pick(rd, rc), pick(rs, rc))
 	n, bnc, ok6 := mergeAxes(pick(rd, rf), pick(rs, rf))
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
-		return gemm.Batch{}, false
+	if !(ok3 && ok4 && ok5 && ok6) || !slices.Equal(pick(ld, lc), pick(rd, rc)) {
+		return dotPlan{}, false
+	}
+	// Batch axes: groups that merge in both operands (the output is
+	// contiguous); the innermost group is the gemm batch, the others loops.
+	os := rowMajorStrides(out.Dimensions)
+	var groups []batchGroup
+	count := 1
+	for i := range lb {
+		d := ld[lb[i]]
+		if d == 1 {
+			continue
+		}
+		count *= d
+		g := batchGroup{size: d, sa: ls[lb[i]], sb: rs[rb[i]], sc: os[i]}
+		if n := len(groups); n > 0 {
+			last := &groups[n-1]
+			if last.sa == g.sa*d && last.sb == g.sb*d && last.sc == g.sc*d {
+				last.size *= d
+				last.sa, last.sb, last.sc = g.sa, g.sb, g.sc
+				continue
+			}
+		}
+		groups = append(groups, g)
 	}
 	if 2*count*m*n*k < b.backend.minDotFlops {
-		return gemm.Batch{}, false
+		return dotPlan{}, false
 	}
-	return gemm.Batch{
-		Count: count, M: m, N: n, K: k,
-		A:       gemm.Operand{RowStride: amr, ColStride: amc},
-		B:       gemm.Operand{RowStride: bkr, ColStride: bnc},
-		C:       gemm.Out{Stride: n},
-		StrideA: sa, StrideB: sb, StrideC: m * n,
+	inner := batchGroup{size: 1}
+	if len(groups) > 0 {
+		inner, groups = groups[len(groups)-1], groups[:len(groups)-1]
+	}
+	return dotPlan{
+		lhs: l.v, rhs: r.v, outer: groups,
+		tmpl: gemm.Batch{
+			Count: inner.size, M: m, N: n, K: k,
+			A:       gemm.Operand{RowStride: amr, ColStride: amc},
+			B:       gemm.Operand{RowStride: bkr, ColStride: bnc},
+			C:       gemm.Out{Stride: n},
+			StrideA: inner.sa, StrideB: inner.sb, StrideC: inner.sc,
+		},
 	}, true
 }
 
@@ -167,36 +264,50 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 	}
 	b.compiled = true
 
-	// Liveness and consumers.
+	// Liveness and consumers; a product planned on gemm reads its planned
+	// operands (maybe the sources of a Transpose or Reshape, then not needed).
 	nv := len(b.values)
-	live := make([]bool, len(b.calls))
-	consumers := make([][]*call, nv)
 	isOutput := make([]bool, nv)
-	var mark func(v *value)
-	mark = func(v *value) {
-		if v.call == nil || live[v.call.id] {
-			return
-		}
-		live[v.call.id] = true
-		for _, in := range v.call.inputs {
-			consumers[in.id] = append(consumers[in.id], v.call)
-			mark(in)
-		}
-	}
 	for _, v := range outs {
 		isOutput[v.id] = true
-		mark(v)
 	}
-
-	// Which products go to gemm.
-	dots := make(map[int]gemm.Batch)
+	dots := make(map[int]dotPlan)
+	inputsOf := func(c *call) []*value {
+		if p, ok := dots[c.id]; ok {
+			return []*value{p.lhs, p.rhs}
+		}
+		return c.inputs
+	}
+	var live []bool
+	var consumers [][]*call
+	liveness := func() {
+		live = make([]bool, len(b.calls))
+		consumers = make([][]*call, nv)
+		var mark func(v *value)
+		mark = func(v *value) {
+			if v.call == nil || live[v.call.id] {
+				return
+			}
+			live[v.call.id] = true
+			for _, in := range inputsOf(v.call) {
+				consumers[in.id] = append(consumers[in.id], v.call)
+				mark(in)
+			}
+		}
+		for _, v := range outs {
+			mark(v)
+		}
+	}
+	liveness()
 	for _, c := range b.calls {
 		if live[c.id] {
-			if t, ok := b.planDot(c); ok {
-				dots[c.id] = t
+			if p, ok := b.planDot(c); ok {
+				dots[c.id] = p
 			}
 		}
 	}
+	liveness()
+
 	if len(dots) == 0 {
 		// Nothing to accelerate: the shadow graph is the whole program.
 		shadowOuts := make([]backends.Op, len(outs))
@@ -218,7 +329,7 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 			continue
 		}
 		s := 0
-		for _, in := range c.inputs {
+		for _, in := range inputsOf(c) {
 			s = max(s, vstage[in.id])
 		}
 		cstage[c.id] = s
@@ -303,10 +414,10 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 			}
 		}
 		for _, c := range b.calls {
-			if t, ok := dots[c.id]; ok && cstage[c.id] == s {
+			if p, ok := dots[c.id]; ok && cstage[c.id] == s {
 				e.steps = append(e.steps, step{dot: &dotStep{
-					lhs: c.inputs[0].id, rhs: c.inputs[1].id, out: c.outputs[0].id,
-					shape: c.outputs[0].shape, tmpl: t,
+					lhs: p.lhs.id, rhs: p.rhs.id, out: c.outputs[0].id,
+					shape: c.outputs[0].shape, tmpl: p.tmpl, outer: p.outer,
 				}})
 				e.numDots++
 			}
