@@ -20,12 +20,16 @@
 //     upgrade); only Parameter, Constant, Compile and the Builder's non-op
 //     methods are written by hand (builder.go).
 //   - Compile marks the live ops and picks the accelerated ones: every
-//     float32 DotGeneral (and Dot) whose batch, free and contracting axes each
-//     merge into one strided index of the row-major operands (adjacent axes in
-//     order, axes of size 1 ignored) becomes a gemm.MulBatch call on the
-//     operands' own memory: either operand transposed, contraction on any
-//     axis, batch axes anywhere, without a transposing copy. A product whose
-//     axes cannot be walked that way stays on simplego. Products run at the
+//     float32 DotGeneral (and Dot) whose free axes (of each operand) and
+//     contracting axes each merge into one strided index of the operands
+//     (axes in order, axes of size 1 ignored) becomes a gemm.MulBatch call on
+//     the operands' own memory: either operand transposed, contraction on
+//     any axis, batch axes anywhere (batch axes that do not merge into one
+//     stride become loops around MulBatch), without a transposing copy. An
+//     operand made by a Reshape, or by a Transpose of a whole value, is read
+//     from its source through strides, and the copy is dropped when nothing
+//     else reads it (the attention layout [B,T,d] -> [B,n,T,dh]). A product
+//     whose axes cannot be walked that way stays on simplego. Products run at the
 //     earliest stage their inputs allow; every other op goes to the latest
 //     segment its consumers allow (shorter lifetimes). Each maximal group of
 //     other ops between products is replayed on a fresh simplego Builder and
