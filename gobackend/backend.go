@@ -24,7 +24,20 @@ const SimplegoName = "simplego"
 
 func init() {
 	backends.Register(BackendName, New)
-	backends.Register(SimplegoName, simplego.New)
+	backends.Register(SimplegoName, NewSimplego)
+}
+
+// NewSimplego creates GoMLX's simplego backend with config, adding
+// "ops_sequential" unless config chooses the op scheduling itself (its
+// parallel scheduler can deadlock: see the package doc).
+func NewSimplego(config string) (backends.Backend, error) {
+	if !strings.Contains(config, "ops_") {
+		if config != "" {
+			config += ","
+		}
+		config += "ops_sequential"
+	}
+	return simplego.New(config)
 }
 
 // DefaultMinDotFlops is the size (2·M·N·K summed over the batch) below which a
