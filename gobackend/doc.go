@@ -100,7 +100,8 @@
 //
 // simplego registers itself as "go" in its init. This package imports
 // simplego, so its init runs later and re-registers "go" as New; it also
-// registers simplego's constructor as "simplego". A binary that links
+// registers GoMLX's simplego as "simplego" (NewSimplego: ops_sequential
+// unless the config picks the scheduling). A binary that links
 // simplego but not this package still gets simplego for "go"; the project's
 // backend policy (aptlib/backend) creates this backend directly with New.
 package gobackend
