@@ -11,14 +11,20 @@ import (
 // TestGoBackendStepProfile times the APT training step of the perf
 // configuration (small: BERT L4 d256 ff1024, batch 16 x 128, prefix 16) on
 // simplego and on go, and prints how go split the step's graph and where its
-// time went. Slow (minutes on 2 cores): runs only with APT_PERF=1.
+// time went. Slow (minutes on 2 cores): runs only with APT_PERF set, to 1 for
+// both backends or to one backend's name (peak memory is the process's, so
+// compare it with one backend per run).
 func TestGoBackendStepProfile(t *testing.T) {
-	if os.Getenv("APT_PERF") == "" {
-		t.Skip("set APT_PERF=1 to time the perf-configuration step on go and simplego")
+	which := os.Getenv("APT_PERF")
+	if which == "" {
+		t.Skip("set APT_PERF=1 (or =go, =simplego) to time the perf-configuration step on go and simplego")
 	}
 	r := sized("small")
 	r.Group, r.Mode, r.Method, r.Prefix, r.Steps = "train", "train", "apt", 16, 2
 	for _, name := range []string{"simplego", "go"} {
+		if which != "1" && which != name {
+			continue
+		}
 		if name == "go" {
 			t.Setenv("GOBACKEND_PROFILE", "1")
 		}
