@@ -47,14 +47,19 @@ func NewSimplego(config string) (backends.Backend, error) {
 // project's test suites then exercise.
 const DefaultMinDotFlops = 0
 
+// DefaultMinBroadcast is the output size below which a broadcasting float32
+// Add, Sub, Mul or Div stays inside its simplego segment.
+const DefaultMinBroadcast = 1024
+
 // Backend is the project's CPU backend: buffers, data and every op it does not
 // accelerate are simplego's (created with "ops_sequential"), products run on
 // package gemm.
 type Backend struct {
 	backends.Backend // the simplego backend: DataInterface, capabilities, devices
 
-	minDotFlops int
-	profile     bool
+	minDotFlops  int
+	minBroadcast int
+	profile      bool
 }
 
 var _ backends.Backend = (*Backend)(nil)
@@ -62,12 +67,14 @@ var _ backends.Backend = (*Backend)(nil)
 // New creates the backend. config is a comma-separated list of options:
 //
 //	min_dot_flops=N  products below N flops stay on simplego (default DefaultMinDotFlops)
+//	min_broadcast=N  broadcasting Add/Sub/Mul/Div with fewer output elements stay
+//	                 on simplego (default DefaultMinBroadcast)
 //	profile          time every run (see Profiles); also on when $GOBACKEND_PROFILE is set
 //
 // Any other option is passed to simplego (for example parallelism=N);
 // "ops_sequential" is always added last (see the package doc: the deadlock).
 func New(config string) (backends.Backend, error) {
-	b := &Backend{minDotFlops: DefaultMinDotFlops, profile: os.Getenv("GOBACKEND_PROFILE") != ""}
+	b := &Backend{minDotFlops: DefaultMinDotFlops, minBroadcast: DefaultMinBroadcast, profile: os.Getenv("GOBACKEND_PROFILE") != ""}
 	var rest []string
 	for _, part := range strings.Split(config, ",") {
 		part = strings.TrimSpace(part)
@@ -80,6 +87,12 @@ func New(config string) (backends.Backend, error) {
 				return nil, errors.Errorf("gobackend: invalid %q: want a non-negative integer", part)
 			}
 			b.minDotFlops = n
+		case "min_broadcast":
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 0 {
+				return nil, errors.Errorf("gobackend: invalid %q: want a non-negative integer", part)
+			}
+			b.minBroadcast = n
 		case "profile":
 			b.profile = true
 		case "ops_parallel":

@@ -29,6 +29,7 @@ type Executable struct {
 	steps        []step
 	numSegments  int
 	numDots      int
+	numBins      int
 	// lastUse[v] is the index of the last step reading value v; -1 if none.
 	lastUse []int
 	states  sync.Pool
@@ -54,7 +55,9 @@ type execState struct {
 // (only when profiling is on: see SetProfile).
 type Stats struct {
 	Segments, Dots, SegmentOps int
-	Runs                       int64
+	// Broadcasts is the number of broadcasting binary ops run outside simplego.
+	Broadcasts int
+	Runs       int64
 	// DotFlops is the floating-point work of the products of one run (2·M·N·K each).
 	DotFlops             int64
 	DotTime, SegmentTime time.Duration
@@ -64,13 +67,13 @@ type Stats struct {
 
 // Stats returns the split and the accumulated times.
 func (e *Executable) Stats() Stats {
-	s := Stats{Segments: e.numSegments, Dots: e.numDots, Runs: e.runsCount.Load(),
+	s := Stats{Segments: e.numSegments, Dots: e.numDots, Broadcasts: e.numBins, Runs: e.runsCount.Load(),
 		DotTime: time.Duration(e.dotNanos.Load()), SegmentTime: time.Duration(e.segNanos.Load()),
 		OtherTime: time.Duration(e.otherNanos.Load())}
 	for _, st := range e.steps {
 		if st.seg != nil {
 			s.SegmentOps += st.seg.numOps
-		} else {
+		} else if st.dot != nil {
 			p := st.dot.tmpl
 			f := 2 * int64(p.Count) * int64(p.M) * int64(p.N) * int64(p.K)
 			for _, g := range st.dot.outer {
@@ -114,6 +117,9 @@ func (e *Executable) finishPlan() {
 			for _, v := range st.seg.imports {
 				e.lastUse[v] = k
 			}
+		} else if st.bin != nil {
+			e.lastUse[st.bin.lhs] = k
+			e.lastUse[st.bin.rhs] = k
 		} else {
 			e.lastUse[st.dot.lhs] = k
 			e.lastUse[st.dot.rhs] = k
@@ -236,6 +242,13 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 			for i, v := range sg.exports {
 				st.bufs[v] = outs[i]
 				st.owned[v] = true
+			}
+			if profile {
+				segT += time.Since(ts)
+			}
+		} else if s.bin != nil {
+			if err := e.runBin(s.bin, st); err != nil {
+				return nil, err
 			}
 			if profile {
 				segT += time.Since(ts)

@@ -15,7 +15,7 @@ import (
 
 // Both backends, created once: ours with every product on gemm.
 var ours, ref = func() (backends.Backend, backends.Backend) {
-	o, err := New("min_dot_flops=0")
+	o, err := New("min_dot_flops=0,min_broadcast=0")
 	if err != nil {
 		panic(err)
 	}
@@ -335,5 +335,33 @@ func TestViewsThroughTransposeAndReshape(t *testing.T) {
 	s := stats[len(stats)-1]
 	if s.Dots != 2 || s.Segments != 0 {
 		t.Errorf("stats %+v: want 2 products and no segment (no transposing copy)", s)
+	}
+}
+
+// TestBroadcastingBinaryOps: Add, Sub, Mul, Div with operands broadcast
+// along any axes are bit-identical to simplego.
+func TestBroadcastingBinaryOps(t *testing.T) {
+	rng := rand.New(rand.NewSource(9))
+	cases := [][2][]int{
+		{{3, 4, 5}, {1, 1, 5}}, // bias add
+		{{3, 4, 5}, {3, 4, 1}}, // LayerNorm: x - mean
+		{{1, 4, 5}, {3, 4, 5}},
+		{{3, 1, 5}, {1, 4, 5}}, // both broadcast
+		{{2, 3, 1, 1}, {1, 1, 4, 5}},
+		{{2, 1, 3, 7}, {2, 4, 3, 7}}, // attention mask [B,1,T,S]
+		{{1}, {6}},
+		{{5, 1}, {1, 1}},
+	}
+	for _, c := range cases {
+		for _, op := range []func(a, b *Node) *Node{Add, Sub, Mul, Div} {
+			before := binRuns.Load()
+			fn := func(x []*Node) []*Node {
+				return []*Node{op(x[0], x[1]), op(x[1], x[0])}
+			}
+			compare(t, fn, []*tensors.Tensor{randTensor(rng, false, c[0]...), randTensor(rng, false, c[1]...)}, true, 0)
+			if binRuns.Load() == before {
+				t.Errorf("%v with %v: not run as a broadcast step", c[0], c[1])
+			}
+		}
 	}
 }

@@ -14,8 +14,9 @@ import (
 
 // step is one unit of execution: a simplego segment or one product.
 type step struct {
-	seg *segment // nil for a product
+	seg *segment // nil for a product or a broadcast
 	dot *dotStep
+	bin *binStep
 	// free lists the value ids whose last use is this step.
 	free []int
 }
@@ -49,6 +50,7 @@ type dotPlan struct {
 	lhs, rhs *value
 	tmpl     gemm.Batch
 	outer    []batchGroup
+	bin      *binStep // instead, a broadcasting binary op (same inputs)
 }
 
 // operand is a strided view of a value's row-major data.
@@ -303,6 +305,8 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 		if live[c.id] {
 			if p, ok := b.planDot(c); ok {
 				dots[c.id] = p
+			} else if bs, ok := b.planBinary(c); ok {
+				dots[c.id] = dotPlan{lhs: c.inputs[0], rhs: c.inputs[1], bin: bs}
 			}
 		}
 	}
@@ -414,7 +418,10 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 			}
 		}
 		for _, c := range b.calls {
-			if p, ok := dots[c.id]; ok && cstage[c.id] == s {
+			if p, ok := dots[c.id]; ok && cstage[c.id] == s && p.bin != nil {
+				e.steps = append(e.steps, step{bin: p.bin})
+				e.numBins++
+			} else if ok && cstage[c.id] == s {
 				e.steps = append(e.steps, step{dot: &dotStep{
 					lhs: p.lhs.id, rhs: p.rhs.id, out: c.outputs[0].id,
 					shape: c.outputs[0].shape, tmpl: p.tmpl, outer: p.outer,
