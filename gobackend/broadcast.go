@@ -24,6 +24,56 @@ type binStep struct {
 
 var binOps = map[string]byte{"Add": '+', "Sub": '-', "Mul": '*', "Div": '/'}
 
+// planBroadcastInDim returns a float32 BroadcastInDim as a copy step (op '=',
+// the operand as lhs, its strides in sa), or false.
+func (b *Builder) planBroadcastInDim(c *call) (*binStep, bool) {
+	if c.op != "BroadcastInDim" || len(c.inputs) != 1 || len(c.outputs) != 1 || len(c.statics) != 2 {
+		return nil, false
+	}
+	x, out := c.inputs[0].shape, c.outputs[0].shape
+	axes, _ := c.statics[1].([]int)
+	if x.DType != dtypes.Float32 || out.DType != dtypes.Float32 || out.Rank() == 0 || len(axes) != x.Rank() ||
+		out.Size() < b.backend.minBroadcast {
+		return nil, false
+	}
+	xs := rowMajorStrides(x.Dimensions)
+	strides := make([]int, out.Rank())
+	for i, a := range axes {
+		if a < 0 || a >= out.Rank() || (x.Dimensions[i] != 1 && x.Dimensions[i] != out.Dimensions[a]) {
+			return nil, false
+		}
+		if x.Dimensions[i] != 1 {
+			strides[a] = xs[i]
+		}
+	}
+	st := &binStep{op: '=', lhs: c.inputs[0].id, rhs: c.inputs[0].id, out: c.outputs[0].id, shape: out}
+	for i, d := range out.Dimensions {
+		if d == 1 {
+			continue
+		}
+		sa := strides[i]
+		if n := len(st.dims); n > 0 && st.sa[n-1] == sa*d {
+			st.dims[n-1] *= d
+			st.sa[n-1], st.sb[n-1] = sa, 0
+			continue
+		}
+		st.dims = append(st.dims, d)
+		st.sa = append(st.sa, sa)
+		st.sb = append(st.sb, 0)
+	}
+	if len(st.dims) == 0 {
+		return nil, false
+	}
+	if last := len(st.dims) - 1; st.sa[last] > 1 {
+		// The innermost axis of the operand is not contiguous (a transposing
+		// broadcast): add a unit axis so rows stay contiguous or repeated.
+		st.dims = append(st.dims, 1)
+		st.sa = append(st.sa, 1)
+		st.sb = append(st.sb, 0)
+	}
+	return st, true
+}
+
 // planBinary returns the step for a broadcasting float32 binary op, or false.
 func (b *Builder) planBinary(c *call) (*binStep, bool) {
 	op, ok := binOps[c.op]
@@ -118,9 +168,21 @@ func (e *Executable) runBin(s *binStep, st *execState) error {
 // binRuns counts the broadcasting binary ops run here (for tests).
 var binRuns atomic.Int64
 
-// binRow computes o[i] = a[i*sa] op b[i*sb] with sa, sb in {0, 1}.
+// binRow computes o[i] = a[i*sa] op b[i*sb] with sa, sb in {0, 1}; op '='
+// copies a.
 func binRow(op byte, o, a, b []float32, sa, sb int) {
 	n := len(o)
+	if op == '=' {
+		if sa == 1 {
+			copy(o, a[:n])
+		} else {
+			x := a[0]
+			for i := range o {
+				o[i] = x
+			}
+		}
+		return
+	}
 	switch {
 	case sa == 1 && sb == 1:
 		a, b = a[:n], b[:n]

@@ -365,3 +365,27 @@ func TestBroadcastingBinaryOps(t *testing.T) {
 		}
 	}
 }
+
+func TestBroadcastInDim(t *testing.T) {
+	rng := rand.New(rand.NewSource(10))
+	cases := []struct {
+		in []int
+		fn func(x *Node) *Node
+	}{
+		{[]int{1, 1, 5}, func(x *Node) *Node { return BroadcastToDims(x, 3, 4, 5) }},
+		{[]int{3, 1, 5}, func(x *Node) *Node { return BroadcastToDims(x, 3, 4, 5) }},
+		{[]int{2, 1, 1, 7}, func(x *Node) *Node { return BroadcastToDims(x, 2, 3, 4, 7) }},
+		{[]int{3, 5}, func(x *Node) *Node { return ExpandAndBroadcast(x, []int{3, 4, 5}, []int{1}) }},
+		{[]int{4}, func(x *Node) *Node { return ExpandAndBroadcast(x, []int{3, 4, 5}, []int{0, 2}) }},
+		{[]int{5}, func(x *Node) *Node { return BroadcastPrefix(x, 3, 4) }},
+		{[]int{}, func(x *Node) *Node { return BroadcastToDims(x, 6, 2) }},
+	}
+	for _, c := range cases {
+		before := binRuns.Load()
+		fn := func(x []*Node) []*Node { return []*Node{c.fn(x[0])} }
+		compare(t, fn, []*tensors.Tensor{randTensor(rng, false, c.in...)}, true, 0)
+		if binRuns.Load() == before {
+			t.Errorf("%v: not run as a broadcast step", c.in)
+		}
+	}
+}

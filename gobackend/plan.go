@@ -307,6 +307,8 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 				dots[c.id] = p
 			} else if bs, ok := b.planBinary(c); ok {
 				dots[c.id] = dotPlan{lhs: c.inputs[0], rhs: c.inputs[1], bin: bs}
+			} else if bs, ok := b.planBroadcastInDim(c); ok {
+				dots[c.id] = dotPlan{lhs: c.inputs[0], rhs: c.inputs[0], bin: bs}
 			}
 		}
 	}
