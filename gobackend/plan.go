@@ -323,7 +323,8 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 		return b.shadow.Compile(shadowOuts, nil)
 	}
 
-	// Stages: a product runs at the earliest stage its inputs allow (ASAP);
+	// Stages: a product runs at the earliest stage its inputs allow (ASAP)
+	// (then broadcast steps are moved to the latest, like other ops);
 	// its output is available from the next stage on. Other ops go to the
 	// latest segment their consumers allow (ALAP), which keeps values alive
 	// for less time.
@@ -354,19 +355,28 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 		if !live[c.id] {
 			continue
 		}
-		if _, ok := dots[c.id]; ok {
+		p, acc := dots[c.id]
+		if acc && p.bin == nil {
 			seg[c.id] = cstage[c.id]
 			continue
 		}
+		// The latest stage the consumers allow. A broadcast step (run after
+		// segment s, like a product) must run before the segments that read
+		// it and may share the stage of an accelerated reader recorded later.
 		s := last
 		for _, o := range c.outputs {
 			for _, u := range consumers[o.id] {
 				if _, ok := dots[u.id]; ok {
 					s = min(s, cstage[u.id])
+				} else if acc {
+					s = min(s, seg[u.id]-1)
 				} else {
 					s = min(s, seg[u.id])
 				}
 			}
+		}
+		if acc {
+			cstage[c.id] = max(s, cstage[c.id])
 		}
 		seg[c.id] = max(s, cstage[c.id])
 	}
