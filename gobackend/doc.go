@@ -29,10 +29,15 @@
 //     operand made by a Reshape, or by a Transpose of a whole value, is read
 //     from its source through strides, and the copy is dropped when nothing
 //     else reads it (the attention layout [B,T,d] -> [B,n,T,dh]). A product
-//     whose axes cannot be walked that way stays on simplego. Products run at the
-//     earliest stage their inputs allow; every other op goes to the latest
-//     segment its consumers allow (shorter lifetimes). Each maximal group of
-//     other ops between products is replayed on a fresh simplego Builder and
+//     whose axes cannot be walked that way stays on simplego. The other
+//     accelerated ops (broadcast.go) are float32 Add, Sub, Mul and Div with a
+//     broadcast operand and BroadcastInDim: simplego walks those with a
+//     per-element index iterator, here the axes are merged and each output row
+//     is one loop (the same IEEE operations: bit-identical). Products run at
+//     the earliest stage their inputs allow; broadcasts and every other op go
+//     to the latest stage their consumers allow (shorter lifetimes: run
+//     early, broadcasts of parameters raised the step's peak memory by 70%).
+//     Each maximal group of other ops between accelerated ones is replayed on a fresh simplego Builder and
 //     compiled as one executable (a segment) whose parameters are the values
 //     it needs from outside and whose outputs are the values later steps or
 //     the graph outputs need; constants are rebuilt in every segment that
@@ -64,10 +69,14 @@
 //
 // The recording already gives every op's name, inputs, static arguments and
 // shapes at Compile. To accelerate one (say a fused element-wise chain, or a
-// LayerNorm): write a plan function like planDot that recognises the call(s)
-// and returns a prepared step, add a step kind next to dotStep with its run
-// function (read inputs with BufferData, write a NewSharedBuffer), and let
-// Compile treat it like a product (it ends segments at that point). Test it
+// LayerNorm): write a plan function like planBinary (broadcast.go) that
+// recognises the call and returns a prepared step, add a step kind next to
+// dotStep and binStep with its run function (read inputs with BufferData,
+// write a NewSharedBuffer), register it where Compile calls planBinary, and
+// decide its stage (as early as possible like products, or as late as
+// possible like broadcasts). Every accelerated op ends a segment, so it pays
+// when the op is expensive on simplego; a chain of many small ones is better
+// fused into one step. Test it
 // against simplego on random inputs like numerics_test.go does. Ops that are
 // not recognised keep running on simplego, so acceleration is never needed
 // for correctness.
