@@ -21,7 +21,7 @@ const tinyModel = "../bert/testdata/tiny-bert-plain"
 
 func goBackend(t testing.TB) backends.Backend {
 	t.Helper()
-	b, err := aptbackend.NewGo()
+	b, err := aptbackend.NewPureGo()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,13 +2,17 @@
 //
 // The backend comes from the --backend flag, else from $GOMLX_BACKEND, else it
 // is chosen automatically: XLA on CUDA, then XLA on CPU, but only when the
-// matching PJRT plugin is already installed, else the pure-Go "go" backend.
+// matching PJRT plugin is already installed, else the project's pure-Go "go"
+// backend (package gobackend).
 // Nothing here ever downloads a plugin, and nothing panics: a missing backend
 // is an error that says what is missing and how to install it.
 //
 // Names accepted (flag or $GOMLX_BACKEND, case-insensitive):
 //
-//	go        the pure-Go backend (github.com/gomlx/gomlx/backends/simplego)
+//	go        the project's pure-Go backend (github.com/aptbench/apt/gobackend):
+//	          its own GEMM kernels, every other op on GoMLX's simplego
+//	simplego  GoMLX's reference pure-Go backend (backends/simplego), unchanged,
+//	          created with "ops_sequential" (see SimplegoConfig)
 //	xla:cpu   XLA with the PJRT CPU plugin
 //	xla:cuda  XLA with the PJRT CUDA plugin (needs an NVIDIA GPU)
 //	xla       XLA with the best installed plugin (CUDA with a GPU, then CPU)
@@ -32,28 +36,31 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/pkg/errors"
+
+	"github.com/aptbench/apt/gobackend"
 )
 
 // Backend names, as reported in Choice.Name.
 const (
-	Go      = "go"
-	XLACPU  = "xla:cpu"
-	XLACUDA = "xla:cuda"
+	Go       = "go"
+	Simplego = "simplego"
+	XLACPU   = "xla:cpu"
+	XLACUDA  = "xla:cuda"
 )
 
 // EnvVar is the environment variable read when no flag is given (GoMLX's own).
 const EnvVar = backends.ConfigEnvVar // "GOMLX_BACKEND"
 
 // validNames lists what Choose accepts, for error messages.
-const validNames = `"go", "xla:cpu", "xla:cuda", "xla" (best installed XLA plugin) or "auto"`
+const validNames = `"go", "simplego", "xla:cpu", "xla:cuda", "xla" (best installed XLA plugin) or "auto"`
 
 // Choice is the backend chosen and why.
 type Choice struct {
-	// Name is "go", "xla:cpu" or "xla:cuda".
+	// Name is "go", "simplego", "xla:cpu" or "xla:cuda".
 	Name string
 	// Reason is one human line saying why this backend was chosen.
 	Reason string
-	// Plugin is the path of the PJRT plugin file for the xla:* backends, "" for go.
+	// Plugin is the path of the PJRT plugin file for the xla:* backends, "" for go and simplego.
 	Plugin string
 }
 
@@ -73,8 +80,8 @@ func Choose(flag string) (Choice, error) {
 	switch name {
 	case "", "auto":
 		return automatic(), nil
-	case Go:
-		return Choice{Name: Go, Reason: requested}, nil
+	case Go, Simplego:
+		return Choice{Name: name, Reason: requested}, nil
 	case "xla", XLACPU, XLACUDA:
 		return chooseXLA(name, source, requested)
 	}
@@ -156,6 +163,8 @@ func New(flag string) (b backends.Backend, c Choice, err error) {
 	switch c.Name {
 	case Go:
 		b, err = NewGo()
+	case Simplego:
+		b, err = NewSimplego()
 	default:
 		b, err = newXLA(c)
 	}
@@ -165,13 +174,26 @@ func New(flag string) (b backends.Backend, c Choice, err error) {
 	return b, c, nil
 }
 
-// GoConfig is the configuration the pure-Go backend is created with. In GoMLX
-// v0.26.0 its default runs independent ops in parallel on a worker pool that the
-// ops' own inner parallelism (DotGeneral) also waits on, and a training step of
-// the encoder deadlocks there (seen here: every worker blocked in
-// workersPool.WaitToStart). "ops_sequential" runs the ops one after another,
-// each still parallel inside, which on this project's shapes loses nothing.
-const GoConfig = "ops_sequential"
+// SimplegoConfig is the configuration GoMLX's simplego backend is created
+// with. In GoMLX v0.26.0 its default runs independent ops in parallel on a
+// worker pool that the ops' own inner parallelism (DotGeneral, Erf) also
+// waits on, and a training step of the encoder deadlocks there (every worker
+// blocked in workersPool.WaitToStart; the cause is in gobackend's package
+// doc). "ops_sequential" runs the ops one after another, each still parallel
+// inside. The go backend runs its simplego segments the same way.
+const SimplegoConfig = "ops_sequential"
 
-// NewGo creates the pure-Go backend with GoConfig. Tests use it directly.
-func NewGo() (backends.Backend, error) { return simplego.New(GoConfig) }
+// NewGo creates the project's pure-Go backend (package gobackend).
+func NewGo() (backends.Backend, error) { return gobackend.New("") }
+
+// NewSimplego creates GoMLX's simplego backend with SimplegoConfig.
+func NewSimplego() (backends.Backend, error) { return simplego.New(SimplegoConfig) }
+
+// NewPureGo creates the pure-Go backend that $GOMLX_BACKEND names: simplego
+// for "simplego", else go. Tests use it, so that the suite runs on either.
+func NewPureGo() (backends.Backend, error) {
+	if strings.ToLower(strings.TrimSpace(os.Getenv(EnvVar))) == Simplego {
+		return NewSimplego()
+	}
+	return NewGo()
+}

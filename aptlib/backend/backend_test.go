@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,10 +94,10 @@ func TestChooseUnknownName(t *testing.T) {
 	pluginDirs(t)
 	_, err := Choose("tpu")
 	if err == nil || !strings.Contains(err.Error(), `unknown backend "tpu"`) ||
-		!strings.Contains(err.Error(), `"go", "xla:cpu", "xla:cuda"`) {
+		!strings.Contains(err.Error(), `"go", "simplego", "xla:cpu", "xla:cuda"`) {
 		t.Errorf("Choose(tpu) error = %v, want one listing the valid names", err)
 	}
-	t.Setenv(EnvVar, "simplego")
+	t.Setenv(EnvVar, "simplegoo")
 	if _, err = Choose(""); err == nil || !strings.Contains(err.Error(), "$GOMLX_BACKEND") {
 		t.Errorf("bad $GOMLX_BACKEND: error = %v, want it to name the variable", err)
 	}
@@ -207,5 +208,33 @@ func TestNewGoRunsGraph(t *testing.T) {
 	})
 	if v := out.Value().(float32); v != 5 {
 		t.Errorf("2+3 = %v", v)
+	}
+}
+
+func TestGoAndSimplegoBackends(t *testing.T) {
+	pluginDirs(t)
+	for name, want := range map[string]string{Go: "*gobackend.Backend", Simplego: "*simplego.Backend"} {
+		b, c, err := New(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprintf("%T", b); c.Name != name || got != want {
+			t.Errorf("New(%s) = %s, %+v, want %s", name, got, c, want)
+		}
+		out := graph.MustExecOnce(b, func(x *graph.Node) *graph.Node {
+			return graph.DotGeneral(x, []int{1}, nil, x, []int{0}, nil)
+		}, [][]float32{{1, 2}, {3, 4}})
+		if v := out.Value().([][]float32); v[0][0] != 7 || v[1][1] != 22 {
+			t.Errorf("%s: x·x = %v", name, v)
+		}
+		b.Finalize()
+	}
+	t.Setenv(EnvVar, "SimpleGo")
+	if b, err := NewPureGo(); err != nil || fmt.Sprintf("%T", b) != "*simplego.Backend" {
+		t.Errorf("NewPureGo with $%s=SimpleGo = %T, %v", EnvVar, b, err)
+	}
+	t.Setenv(EnvVar, "")
+	if b, err := NewPureGo(); err != nil || fmt.Sprintf("%T", b) != "*gobackend.Backend" {
+		t.Errorf("NewPureGo = %T, %v", b, err)
 	}
 }

@@ -27,7 +27,7 @@ type golden struct {
 
 func testBackend(t testing.TB) backends.Backend {
 	t.Helper()
-	b, err := aptbackend.NewGo()
+	b, err := aptbackend.NewPureGo()
 	if err != nil {
 		t.Fatalf("pure-Go backend: %v", err)
 	}

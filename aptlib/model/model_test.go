@@ -18,7 +18,7 @@ import (
 
 func goBackend(t testing.TB) backends.Backend {
 	t.Helper()
-	b, err := aptbackend.NewGo()
+	b, err := aptbackend.NewPureGo()
 	if err != nil {
 		t.Fatalf("pure-Go backend: %v", err)
 	}

@@ -68,7 +68,7 @@ func ckptTrainer(t *testing.T, kind method.Kind, lens []int, cfg *bert.Config, b
 	spec := &model.Spec{Bert: cfg, Method: m, Head: model.SequenceClassification, NumLabels: 2, Dropout: 0.1}
 	method.Create(ctx, &spec.Method, cfg.HiddenSize, 7)
 	model.CreateHead(ctx, spec, 8)
-	backend, err := aptbackend.NewGo()
+	backend, err := aptbackend.NewPureGo()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ const suitePromptLen = 3
 
 func suiteBackend(t testing.TB) backends.Backend {
 	t.Helper()
-	b, err := aptbackend.NewGo()
+	b, err := aptbackend.NewPureGo()
 	if err != nil {
 		t.Fatalf("pure-Go backend: %v", err)
 	}

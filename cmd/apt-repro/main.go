@@ -30,7 +30,7 @@ func main() {
 	seeds := flag.String("seeds", "1,2,3", "comma-separated seeds")
 	protocol := flag.String("protocol", string(tasks.ProtocolBestDevEpoch), "ptuning-v2-best-dev-epoch or honest-heldout")
 	set := flag.String("set", "", "settings for every run, e.g. epochs=3,lr=1e-2,max_len=64")
-	backendFlag := flag.String("backend", "", "go, xla:cpu, xla:cuda (default automatic)")
+	backendFlag := flag.String("backend", "", "go, simplego, xla:cpu, xla:cuda (default automatic)")
 	out := flag.String("out", "", "write the table to this file too")
 	flag.Parse()
 

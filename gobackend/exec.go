@@ -1,0 +1,357 @@
+package gobackend
+
+import (
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/pkg/errors"
+
+	"github.com/aptbench/apt/gobackend/gemm"
+)
+
+// dotRuns counts the products run on gemm (for tests).
+var dotRuns atomic.Int64
+
+// Executable runs a graph split into segments and products.
+type Executable struct {
+	backend      *Backend
+	name         string
+	numValues    int
+	params       []int // value id of each parameter
+	paramNames   []string
+	paramShapes  []shapes.Shape
+	outputs      []int // value id of each output
+	outputShapes []shapes.Shape
+	steps        []step
+	numSegments  int
+	numDots      int
+	numBins      int
+	// lastUse[v] is the index of the last step reading value v; -1 if none.
+	lastUse []int
+	states  sync.Pool
+
+	// Accumulated run times when profiling (see Stats).
+	profile               atomic.Bool
+	dotNanos, segNanos    atomic.Int64
+	otherNanos, runsCount atomic.Int64
+	finalized             atomic.Bool
+}
+
+var _ backends.Executable = (*Executable)(nil)
+
+// execState holds the buffers of one run.
+type execState struct {
+	bufs  []backends.Buffer
+	owned []bool
+	in    []backends.Buffer
+	don   []bool
+}
+
+// Stats describes an executable: how it was split, and where its time went
+// (only when profiling is on: see SetProfile).
+type Stats struct {
+	Segments, Dots, SegmentOps int
+	// Broadcasts is the number of broadcasting binary ops run outside simplego.
+	Broadcasts int
+	Runs       int64
+	// DotFlops is the floating-point work of the products of one run (2·M·N·K each).
+	DotFlops             int64
+	DotTime, SegmentTime time.Duration
+	// OtherTime is the run time outside products and segments (bookkeeping).
+	OtherTime time.Duration
+}
+
+// Stats returns the split and the accumulated times.
+func (e *Executable) Stats() Stats {
+	s := Stats{Segments: e.numSegments, Dots: e.numDots, Broadcasts: e.numBins, Runs: e.runsCount.Load(),
+		DotTime: time.Duration(e.dotNanos.Load()), SegmentTime: time.Duration(e.segNanos.Load()),
+		OtherTime: time.Duration(e.otherNanos.Load())}
+	for _, st := range e.steps {
+		if st.seg != nil {
+			s.SegmentOps += st.seg.numOps
+		} else if st.dot != nil {
+			p := st.dot.tmpl
+			f := 2 * int64(p.Count) * int64(p.M) * int64(p.N) * int64(p.K)
+			for _, g := range st.dot.outer {
+				f *= int64(g.size)
+			}
+			s.DotFlops += f
+		}
+	}
+	return s
+}
+
+var (
+	profiledMu sync.Mutex
+	profiled   []*Executable
+)
+
+// Profiles returns the Stats of every executable compiled by a backend
+// created with the "profile" option (or $GOBACKEND_PROFILE), in compilation
+// order, with the name given to its Builder.
+func Profiles() (names []string, stats []Stats) {
+	profiledMu.Lock()
+	defer profiledMu.Unlock()
+	for _, e := range profiled {
+		names = append(names, e.name)
+		stats = append(stats, e.Stats())
+	}
+	return names, stats
+}
+
+// SetProfile turns the accumulation of run times on or off.
+func (e *Executable) SetProfile(on bool) { e.profile.Store(on) }
+
+// finishPlan computes the last use of every value and the free lists.
+func (e *Executable) finishPlan() {
+	e.lastUse = make([]int, e.numValues)
+	for i := range e.lastUse {
+		e.lastUse[i] = -1
+	}
+	for k, st := range e.steps {
+		if st.seg != nil {
+			for _, v := range st.seg.imports {
+				e.lastUse[v] = k
+			}
+		} else if st.bin != nil {
+			e.lastUse[st.bin.lhs] = k
+			e.lastUse[st.bin.rhs] = k
+		} else {
+			e.lastUse[st.dot.lhs] = k
+			e.lastUse[st.dot.rhs] = k
+		}
+	}
+	isOut := make([]bool, e.numValues)
+	for _, v := range e.outputs {
+		isOut[v] = true
+	}
+	for v, k := range e.lastUse {
+		if k >= 0 && !isOut[v] {
+			e.steps[k].free = append(e.steps[k].free, v)
+		}
+	}
+	for k := range e.steps {
+		if sg := e.steps[k].seg; sg != nil {
+			for i, v := range sg.imports {
+				// A segment may take over a value it is the last reader of.
+				sg.donate[i] = e.lastUse[v] == k && !isOut[v]
+			}
+		}
+	}
+	if e.backend.profile {
+		e.profile.Store(true)
+		profiledMu.Lock()
+		profiled = append(profiled, e)
+		profiledMu.Unlock()
+	}
+	e.states.New = func() any {
+		return &execState{bufs: make([]backends.Buffer, e.numValues), owned: make([]bool, e.numValues)}
+	}
+}
+
+// Finalize implements backends.Executable.
+func (e *Executable) Finalize() {
+	if e.finalized.Swap(true) {
+		return
+	}
+	for _, st := range e.steps {
+		if st.seg != nil && st.seg.exec != nil {
+			st.seg.exec.Finalize()
+		}
+	}
+}
+
+// Inputs implements backends.Executable.
+func (e *Executable) Inputs() (names []string, inputShapes []shapes.Shape) {
+	return e.paramNames, e.paramShapes
+}
+
+// Outputs implements backends.Executable.
+func (e *Executable) Outputs() []shapes.Shape { return e.outputShapes }
+
+// Execute implements backends.Executable.
+func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends.DeviceNum) (_ []backends.Buffer, err error) {
+	if e.finalized.Load() {
+		return nil, errors.Errorf("gobackend Execute(%q): executable already finalized", e.name)
+	}
+	if len(inputs) != len(e.params) {
+		return nil, errors.Errorf("gobackend Execute(%q): expected %d inputs, got %d", e.name, len(e.params), len(inputs))
+	}
+	data := e.backend.Backend
+	for i, in := range inputs {
+		if in == nil {
+			return nil, errors.Errorf("gobackend Execute(%q): input #%d is nil", e.name, i)
+		}
+		s, err := data.BufferShape(in)
+		if err != nil {
+			return nil, errors.WithMessagef(err, "gobackend Execute(%q): input #%d", e.name, i)
+		}
+		if !s.Equal(e.paramShapes[i]) {
+			return nil, errors.Errorf("gobackend Execute(%q): parameter %q (input #%d): expected shape %s, got %s",
+				e.name, e.paramNames[i], i, e.paramShapes[i], s)
+		}
+	}
+	profile := e.profile.Load()
+	var t0 time.Time
+	if profile {
+		t0 = time.Now()
+	}
+	st := e.states.Get().(*execState)
+	defer func() {
+		// Release whatever is left (on errors, or donated inputs never read).
+		for v, b := range st.bufs {
+			if b != nil && st.owned[v] {
+				_ = data.BufferFinalize(b)
+			}
+			st.bufs[v] = nil
+			st.owned[v] = false
+		}
+		e.states.Put(st)
+	}()
+	for i, in := range inputs {
+		v := e.params[i]
+		st.bufs[v] = in
+		st.owned[v] = len(donate) > i && donate[i]
+	}
+	var segT, dotT time.Duration
+	for k := range e.steps {
+		s := &e.steps[k]
+		var ts time.Time
+		if profile {
+			ts = time.Now()
+		}
+		if sg := s.seg; sg != nil {
+			st.in, st.don = st.in[:0], st.don[:0]
+			for i, v := range sg.imports {
+				st.in = append(st.in, st.bufs[v])
+				st.don = append(st.don, sg.donate[i] && st.owned[v])
+				don := st.don
+				if don[i] {
+					st.bufs[v] = nil // taken over by simplego
+					st.owned[v] = false
+				}
+			}
+			outs, err := sg.exec.Execute(st.in, st.don, 0)
+			if err != nil {
+				return nil, errors.WithMessagef(err, "gobackend Execute(%q): segment #%d", e.name, k)
+			}
+			for i, v := range sg.exports {
+				st.bufs[v] = outs[i]
+				st.owned[v] = true
+			}
+			if profile {
+				segT += time.Since(ts)
+			}
+		} else if s.bin != nil {
+			if err := e.runBin(s.bin, st); err != nil {
+				return nil, err
+			}
+			if profile {
+				segT += time.Since(ts)
+			}
+		} else {
+			if err := e.runDot(s.dot, st); err != nil {
+				return nil, err
+			}
+			if profile {
+				dotT += time.Since(ts)
+			}
+		}
+		for _, v := range s.free {
+			if b := st.bufs[v]; b != nil && st.owned[v] {
+				if err := data.BufferFinalize(b); err != nil {
+					return nil, errors.WithMessagef(err, "gobackend Execute(%q): freeing an intermediate", e.name)
+				}
+			}
+			st.bufs[v] = nil
+			st.owned[v] = false
+		}
+	}
+	results := make([]backends.Buffer, len(e.outputs))
+	for i, v := range e.outputs {
+		b := st.bufs[v]
+		if b == nil {
+			return nil, errors.Errorf("gobackend Execute(%q): output #%d was not computed (bug)", e.name, i)
+		}
+		if st.owned[v] {
+			// Handed over; a repeated output gets a copy of it.
+			results[i] = b
+			st.owned[v] = false
+			continue
+		}
+		c, err := e.copyBuffer(b, e.outputShapes[i])
+		if err != nil {
+			return nil, err
+		}
+		results[i] = c
+	}
+	if profile {
+		e.runsCount.Add(1)
+		e.segNanos.Add(int64(segT))
+		e.dotNanos.Add(int64(dotT))
+		e.otherNanos.Add(int64(time.Since(t0) - segT - dotT))
+	}
+	return results, nil
+}
+
+func (e *Executable) copyBuffer(b backends.Buffer, shape shapes.Shape) (backends.Buffer, error) {
+	data := e.backend.Backend
+	src, err := data.BufferData(b)
+	if err != nil {
+		return nil, err
+	}
+	c, dst, err := data.NewSharedBuffer(0, shape)
+	if err != nil {
+		return nil, err
+	}
+	reflect.Copy(reflect.ValueOf(dst), reflect.ValueOf(src))
+	return c, nil
+}
+
+func (e *Executable) runDot(d *dotStep, st *execState) error {
+	data := e.backend.Backend
+	a, err := data.BufferData(st.bufs[d.lhs])
+	if err != nil {
+		return errors.WithMessagef(err, "gobackend Execute(%q): product operand", e.name)
+	}
+	b, err := data.BufferData(st.bufs[d.rhs])
+	if err != nil {
+		return errors.WithMessagef(err, "gobackend Execute(%q): product operand", e.name)
+	}
+	out, c, err := data.NewSharedBuffer(0, d.shape)
+	if err != nil {
+		return errors.WithMessagef(err, "gobackend Execute(%q): product output", e.name)
+	}
+	p := d.tmpl
+	p.A.Data = a.([]float32)
+	p.B.Data = b.([]float32)
+	p.C.Data = c.([]float32)
+	if len(d.outer) == 0 {
+		gemm.MulBatch(p)
+	} else {
+		mulOuter(p, d.outer)
+	}
+	dotRuns.Add(1)
+	st.bufs[d.out] = out
+	st.owned[d.out] = true
+	return nil
+}
+
+// mulOuter runs p once per index of the outer batch groups, shifting the
+// operands' offsets.
+func mulOuter(p gemm.Batch, outer []batchGroup) {
+	if len(outer) == 0 {
+		gemm.MulBatch(p)
+		return
+	}
+	g, rest := outer[0], outer[1:]
+	a, b, c := p.A.Offset, p.B.Offset, p.C.Offset
+	for i := 0; i < g.size; i++ {
+		p.A.Offset, p.B.Offset, p.C.Offset = a+i*g.sa, b+i*g.sb, c+i*g.sc
+		mulOuter(p, rest)
+	}
+}
