@@ -31,7 +31,7 @@ func main() {
 	sizes := flag.String("sizes", "small,base", "model sizes: small (L4 d256 B16xT128), base (L12 d768 B8xT128)")
 	groups := flag.String("groups", "", "row groups (train, infer, prefix, seq, batch); empty = all")
 	steps := flag.Int("steps", 3, "timed steps per row (after one untimed first step)")
-	backendFlag := flag.String("backend", "", "go, simplego, xla:cpu, xla:cuda (default: automatic, SPEC section 6)")
+	backendFlag := flag.String("backend", "", "go, simplego, xla:cpu, xla:cuda (default: automatic, see the README's Backends section)")
 	python := flag.String("python", "/usr/bin/python3", "Python with torch for the reference rows (\"\" skips them)")
 	out := flag.String("out", "", "also write the table to this file")
 	child := flag.String("row", "", "internal: run one row (JSON) and print its result")
