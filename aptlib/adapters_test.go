@@ -9,6 +9,7 @@ import (
 
 	"github.com/aptbench/apt/aptlib/adapter"
 	"github.com/aptbench/apt/aptlib/safetensors"
+	"github.com/aptbench/apt/internal/testbackend"
 )
 
 // rewriteAdapter copies an adapter file to dst with edit applied to its
@@ -56,7 +57,7 @@ func predictFile(t *testing.T, w *Workbench, dir, name string) string {
 
 func freshDemoModel(t *testing.T) *Workbench {
 	t.Helper()
-	w, err := New("go")
+	w, err := New(testbackend.Name())
 	if err != nil {
 		t.Fatal(err)
 	}

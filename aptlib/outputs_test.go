@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aptbench/apt/internal/testbackend"
 )
 
 // copyDir copies the regular files of src into a new directory under root.
@@ -52,7 +54,6 @@ func snapshot(t *testing.T, paths ...string) map[string]string {
 // demo cache), with an adapter saved and loaded and a prediction input.
 func benchOnCopies(t *testing.T) (w *Workbench, root string) {
 	t.Helper()
-	t.Setenv("GOMLX_BACKEND", "go")
 	root = t.TempDir()
 	mdemo, err := DemoModelDir()
 	if err != nil {
@@ -65,7 +66,7 @@ func benchOnCopies(t *testing.T) (w *Workbench, root string) {
 	copyDir(t, mdemo, filepath.Join(root, "m"))
 	copyDir(t, tdemo, filepath.Join(root, "task"))
 	os.WriteFile(filepath.Join(root, "task", "labels.txt"), []byte("negative\npositive\n"), 0o644)
-	if w, err = New(""); err != nil {
+	if w, err = New(testbackend.Name()); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.LoadModel(filepath.Join(root, "m")); err != nil {
@@ -161,13 +162,12 @@ func TestOutputsNeverReplaceLoadedFiles(t *testing.T) {
 // FT saves a model directory: it must not be the loaded model's, nor one
 // holding the loaded model or task.
 func TestFTSaveNeverReplacesLoadedDirectories(t *testing.T) {
-	t.Setenv("GOMLX_BACKEND", "go")
 	root := t.TempDir()
 	mdemo, _ := DemoModelDir()
 	tdemo, _ := DemoTaskDir()
 	copyDir(t, mdemo, filepath.Join(root, "m"))
 	copyDir(t, tdemo, filepath.Join(root, "data", "task"))
-	w, err := New("")
+	w, err := New(testbackend.Name())
 	if err != nil {
 		t.Fatal(err)
 	}

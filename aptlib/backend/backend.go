@@ -192,8 +192,18 @@ func NewSimplego() (backends.Backend, error) { return simplego.New(SimplegoConfi
 // NewPureGo creates the pure-Go backend that $GOMLX_BACKEND names: simplego
 // for "simplego", else go. Tests use it, so that the suite runs on either.
 func NewPureGo() (backends.Backend, error) {
-	if strings.ToLower(strings.TrimSpace(os.Getenv(EnvVar))) == Simplego {
+	if PureGoName() == Simplego {
 		return NewSimplego()
 	}
 	return NewGo()
+}
+
+// PureGoName is the name of the backend NewPureGo creates: Simplego when
+// $GOMLX_BACKEND says "simplego", else Go. Tests that open a workbench or a
+// shell by name pass it, so that they run on the same backend as the rest.
+func PureGoName() string {
+	if strings.ToLower(strings.TrimSpace(os.Getenv(EnvVar))) == Simplego {
+		return Simplego
+	}
+	return Go
 }

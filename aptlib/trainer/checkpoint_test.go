@@ -9,11 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	aptbackend "github.com/aptbench/apt/aptlib/backend"
 	"github.com/aptbench/apt/aptlib/bert"
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
 	"github.com/aptbench/apt/aptlib/safetensors"
+	"github.com/aptbench/apt/internal/testbackend"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
@@ -68,11 +68,7 @@ func ckptTrainer(t *testing.T, kind method.Kind, lens []int, cfg *bert.Config, b
 	spec := &model.Spec{Bert: cfg, Method: m, Head: model.SequenceClassification, NumLabels: 2, Dropout: 0.1}
 	method.Create(ctx, &spec.Method, cfg.HiddenSize, 7)
 	model.CreateHead(ctx, spec, 8)
-	backend, err := aptbackend.NewPureGo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := New(backend, ctx, spec, data, opts)
+	tr, err := New(testbackend.New(t), ctx, spec, data, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
