@@ -347,7 +347,9 @@ func TestCheckpointNonFinite(t *testing.T) {
 		}
 		return path, hit
 	}
-	isVar := func(n string) bool { return !strings.HasPrefix(n, "/"+ScopeOptimizer) && !strings.HasPrefix(n, "history/") }
+	isVar := func(n string) bool {
+		return !strings.HasPrefix(n, "/"+ScopeOptimizer) && !strings.HasPrefix(n, "history/")
+	}
 	isMoment := func(n string) bool { return strings.HasPrefix(n, "/"+ScopeOptimizer+"/v/") }
 	for _, c := range []struct {
 		name   string
