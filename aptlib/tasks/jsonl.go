@@ -287,7 +287,7 @@ func (o *jobj) scalarText(name string) (string, error) {
 
 // ---- the generic jsonl task ----
 
-// The generic `jsonl` task (SPEC section 4): a directory with train.jsonl,
+// The generic `jsonl` task (docs/tasks.md): a directory with train.jsonl,
 // val.jsonl and optional test.jsonl, one {"text": ..., "text_pair": ...
 // (optional), "label": ...} per line. The label may be a string, a number or a
 // boolean (numbers and booleans become their JSON text, e.g. "1", "true").
