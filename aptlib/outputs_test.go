@@ -9,28 +9,13 @@ import (
 	"testing"
 
 	"github.com/aptbench/apt/internal/testbackend"
+	"github.com/aptbench/apt/internal/testfiles"
 )
 
 // copyDir copies the regular files of src into a new directory under root.
 func copyDir(t *testing.T, src, dst string) string {
 	t.Helper()
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
+	return testfiles.CopyDir(t, src, dst, nil)
 }
 
 // snapshot is the content of every file under the given paths.
