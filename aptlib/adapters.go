@@ -82,7 +82,7 @@ func (w *Workbench) LoadAdapter(path string) error {
 		if a.Head == model.MultipleChoice {
 			return fmt.Errorf("adapter %s is for a multiple-choice task: load that task first (load task ...)", path)
 		}
-		task = &tasks.Task{Name: "jsonl", Kind: tasks.Kind(a.Head), Labels: a.Meta.Labels}
+		task = &tasks.Task{Name: "jsonl", Kind: a.Head, Labels: a.Meta.Labels}
 	}
 	spec, err := a.Spec(w.Model.Config)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/aptbench/apt/aptlib/adapter"
 	"github.com/aptbench/apt/aptlib/safetensors"
+	"github.com/aptbench/apt/internal/testbackend"
+	"github.com/aptbench/apt/internal/testfiles"
 )
 
 // rewriteAdapter copies an adapter file to dst with edit applied to its
@@ -56,7 +58,7 @@ func predictFile(t *testing.T, w *Workbench, dir, name string) string {
 
 func freshDemoModel(t *testing.T) *Workbench {
 	t.Helper()
-	w, err := New("go")
+	w, err := New(testbackend.Name())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,24 +320,7 @@ func equalScores(a, b map[string]float64) bool {
 // -> new content) applied.
 func copyDirEdited(t *testing.T, src string, edits map[string]string) string {
 	t.Helper()
-	dst := t.TempDir()
-	ents, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if s, ok := edits[e.Name()]; ok {
-			b = []byte(s)
-		}
-		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
+	return testfiles.CopyDir(t, src, t.TempDir(), edits)
 }
 
 // TestFailedLoadModelOrTaskKeepsSession: a load model or load task that

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/aptbench/apt/internal/testbackend"
 )
 
 // A model path that exists but is no directory is reported for what it is, not
@@ -21,7 +23,7 @@ func TestLoadModelPathErrors(t *testing.T) {
 	if err := syscall.Mkfifo("fifo", 0o644); err != nil {
 		t.Fatal(err)
 	}
-	w, err := New("")
+	w, err := New(testbackend.Name())
 	if err != nil {
 		t.Fatal(err)
 	}

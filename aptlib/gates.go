@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/aptbench/apt/aptlib/method"
+	"github.com/aptbench/apt/aptlib/metrics"
 	"github.com/aptbench/apt/aptlib/trainer"
 	"github.com/aptbench/apt/viz"
 )
@@ -144,20 +145,7 @@ func (r *GateReport) Effective() [][]float64 {
 // LayerScores is each layer's mean lambda_i * alpha_i (NaN without a prefix): the
 // per-layer importance the paper reads the gates as, and PT-2*'s input.
 func (r *GateReport) LayerScores() []float64 {
-	eff := r.Effective()
-	out := make([]float64, len(eff))
-	for l, row := range eff {
-		out[l] = math.NaN()
-		if len(row) == 0 {
-			continue
-		}
-		s := 0.0
-		for _, v := range row {
-			s += v
-		}
-		out[l] = s / float64(len(row))
-	}
-	return out
+	return metrics.RowMeans(r.Effective())
 }
 
 func layerLabels(n int) []string {

@@ -7,13 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aptbench/apt/internal/testbackend"
 )
 
 // TestNERTruncationIsSaid: words past max_len get "O" in predict and count as
 // missed in eval; both now say so instead of labelling them silently.
 func TestNERTruncationIsSaid(t *testing.T) {
-	t.Setenv("GOMLX_BACKEND", "go")
-	w, err := New("")
+	w, err := New(testbackend.Name())
 	if err != nil {
 		t.Fatal(err)
 	}

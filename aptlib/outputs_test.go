@@ -7,28 +7,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aptbench/apt/internal/testbackend"
+	"github.com/aptbench/apt/internal/testfiles"
 )
 
 // copyDir copies the regular files of src into a new directory under root.
 func copyDir(t *testing.T, src, dst string) string {
 	t.Helper()
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
+	return testfiles.CopyDir(t, src, dst, nil)
 }
 
 // snapshot is the content of every file under the given paths.
@@ -52,7 +39,6 @@ func snapshot(t *testing.T, paths ...string) map[string]string {
 // demo cache), with an adapter saved and loaded and a prediction input.
 func benchOnCopies(t *testing.T) (w *Workbench, root string) {
 	t.Helper()
-	t.Setenv("GOMLX_BACKEND", "go")
 	root = t.TempDir()
 	mdemo, err := DemoModelDir()
 	if err != nil {
@@ -65,7 +51,7 @@ func benchOnCopies(t *testing.T) (w *Workbench, root string) {
 	copyDir(t, mdemo, filepath.Join(root, "m"))
 	copyDir(t, tdemo, filepath.Join(root, "task"))
 	os.WriteFile(filepath.Join(root, "task", "labels.txt"), []byte("negative\npositive\n"), 0o644)
-	if w, err = New(""); err != nil {
+	if w, err = New(testbackend.Name()); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.LoadModel(filepath.Join(root, "m")); err != nil {
@@ -161,13 +147,12 @@ func TestOutputsNeverReplaceLoadedFiles(t *testing.T) {
 // FT saves a model directory: it must not be the loaded model's, nor one
 // holding the loaded model or task.
 func TestFTSaveNeverReplacesLoadedDirectories(t *testing.T) {
-	t.Setenv("GOMLX_BACKEND", "go")
 	root := t.TempDir()
 	mdemo, _ := DemoModelDir()
 	tdemo, _ := DemoTaskDir()
 	copyDir(t, mdemo, filepath.Join(root, "m"))
 	copyDir(t, tdemo, filepath.Join(root, "data", "task"))
-	w, err := New("")
+	w, err := New(testbackend.Name())
 	if err != nil {
 		t.Fatal(err)
 	}

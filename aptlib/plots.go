@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/aptbench/apt/aptlib/metrics"
 	"github.com/aptbench/apt/viz"
 )
 
@@ -56,18 +57,7 @@ func (w *Workbench) AlphaPlot() (viz.LinePlot, error) {
 	steps, values := make([]float64, len(hist)), make([][]float64, len(hist))
 	for i, h := range hist {
 		steps[i] = float64(h.Step)
-		row := make([]float64, len(h.Alpha))
-		for l, a := range h.Alpha {
-			row[l] = math.NaN()
-			if len(a) > 0 {
-				s := 0.0
-				for _, v := range a {
-					s += v
-				}
-				row[l] = s / float64(len(a))
-			}
-		}
-		values[i] = row
+		values[i] = metrics.RowMeans(h.Alpha)
 	}
 	return viz.Trajectories("mean token gate alpha during training", "alpha", steps, layerLabels(len(hist[0].Alpha)), values), nil
 }

@@ -51,7 +51,7 @@ func (w *Workbench) Spec() (*model.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec := &model.Spec{Bert: w.Model.Config, Method: m, Head: model.Head(w.Task.Kind),
+	spec := &model.Spec{Bert: w.Model.Config, Method: m, Head: w.Task.Kind,
 		NumLabels: len(w.Task.Labels), Dropout: w.floatParam("dropout")}
 	if err := spec.Validate(); err != nil {
 		return nil, err

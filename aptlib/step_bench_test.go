@@ -1,10 +1,13 @@
 package aptlib
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/aptbench/apt/internal/testbackend"
+)
 
 func BenchmarkDemoStep(b *testing.B) {
-	b.Setenv("GOMLX_BACKEND", "go")
-	w, _ := New("")
+	w, _ := New(testbackend.Name())
 	w.LoadModel("demo")
 	w.LoadTask("demo", "")
 	w.Set("method", "apt")

@@ -9,12 +9,12 @@ import (
 	"testing"
 
 	"github.com/aptbench/apt/aptlib/trainer"
+	"github.com/aptbench/apt/internal/testbackend"
 )
 
 func demoBench(t *testing.T) *Workbench {
 	t.Helper()
-	t.Setenv("GOMLX_BACKEND", "go")
-	w, err := New("")
+	w, err := New(testbackend.Name())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestDemoTrainsAPT(t *testing.T) {
 	if n, err := w.Predict(in, filepath.Join(dir, "out1.jsonl")); err != nil || n != 2 {
 		t.Fatalf("predict: %d lines, %v", n, err)
 	}
-	w2, err := New("go")
+	w2, err := New(testbackend.Name())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,7 @@
 package repl
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -14,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/aptbench/apt/aptlib"
-	"github.com/aptbench/apt/internal/atomicfile"
 	"github.com/aptbench/apt/internal/outguard"
 	"github.com/aptbench/apt/viz"
 )
@@ -102,12 +98,12 @@ func cmdGates(ctx context.Context, s *Shell, args []string) error {
 		return s.interrupted(ctx, err)
 	}
 	if jsonFile != "" {
-		if err := writeGatesJSON(jsonFile, r); err != nil {
+		if err := s.w.SaveGatesJSON(jsonFile, r); err != nil {
 			return err
 		}
 	}
 	if csvFile != "" {
-		if err := writeGatesCSV(csvFile, r); err != nil {
+		if err := s.w.SaveGatesCSV(csvFile, r); err != nil {
 			return err
 		}
 	}
@@ -199,107 +195,6 @@ func num2(v float64) string {
 		return "-"
 	}
 	return strconv.FormatFloat(v, 'f', 2, 64)
-}
-
-// nullable turns NaN into JSON null.
-func nullable(xs []float64) []*float64 {
-	if xs == nil {
-		return nil
-	}
-	out := make([]*float64, len(xs))
-	for i, v := range xs {
-		if !math.IsNaN(v) && !math.IsInf(v, 0) {
-			v := v
-			out[i] = &v
-		}
-	}
-	return out
-}
-
-func nullableRows(rows [][]float64) [][]*float64 {
-	if rows == nil {
-		return nil
-	}
-	out := make([][]*float64, len(rows))
-	for i, r := range rows {
-		out[i] = nullable(r)
-	}
-	return out
-}
-
-// gatesJSON is the --json export.
-type gatesJSON struct {
-	Source       string                  `json:"source"`
-	Method       string                  `json:"method"`
-	Examples     int                     `json:"examples"`
-	PrefixLens   []int                   `json:"prefix_lens"`
-	Lambda       []*float64              `json:"lambda"`
-	Alpha        [][]*float64            `json:"alpha"`
-	AlphaByLabel map[string][][]*float64 `json:"alpha_by_label"`
-}
-
-func writeGatesJSON(path string, r *aptlib.GateReport) error {
-	g := gatesJSON{Source: r.Source, Method: string(r.Method), Examples: r.Examples, PrefixLens: r.PrefixLens,
-		Lambda: nullable(r.Lambda), Alpha: nullableRows(r.Alpha)}
-	if !r.Method.HasLayerGate() {
-		g.Lambda = nil
-	}
-	if r.AlphaByLabel != nil && r.Method.HasTokenGate() {
-		g.AlphaByLabel = map[string][][]*float64{}
-		for k, v := range r.AlphaByLabel {
-			g.AlphaByLabel[k] = nullableRows(v)
-		}
-	}
-	b, err := json.MarshalIndent(g, "", "  ")
-	if err != nil {
-		return fmt.Errorf("gates --json: %w", err)
-	}
-	return writeFileAtomic("gates --json", path, append(b, '\n'))
-}
-
-// writeGatesCSV writes layer,slot,alpha,lambda,effective rows, one per prefix
-// slot; a gate the method lacks is an empty cell.
-func writeGatesCSV(path string, r *aptlib.GateReport) error {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.Write([]string{"layer", "slot", "alpha", "lambda", "effective"})
-	eff := r.Effective()
-	for l, p := range r.PrefixLens {
-		for slot := 0; slot < p; slot++ {
-			alpha, lambda := "", ""
-			if r.Method.HasTokenGate() && l < len(r.Alpha) && slot < len(r.Alpha[l]) {
-				alpha = csvNum(r.Alpha[l][slot])
-			}
-			if r.Method.HasLayerGate() && l < len(r.Lambda) {
-				lambda = csvNum(r.Lambda[l])
-			}
-			e := ""
-			if l < len(eff) && slot < len(eff[l]) {
-				e = csvNum(eff[l][slot])
-			}
-			w.Write([]string{strconv.Itoa(l), strconv.Itoa(slot), alpha, lambda, e})
-		}
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return fmt.Errorf("gates --csv: %w", err)
-	}
-	return writeFileAtomic("gates --csv", path, buf.Bytes())
-}
-
-func csvNum(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return ""
-	}
-	return strconv.FormatFloat(v, 'g', 8, 64)
-}
-
-// writeFileAtomic writes data atomically, with the command's name in the error.
-func writeFileAtomic(cmd, path string, data []byte) error {
-	if err := atomicfile.WriteBytes(path, data); err != nil {
-		return fmt.Errorf("%s: cannot write %s: %w", cmd, path, unwrapPathErr(err))
-	}
-	return nil
 }
 
 func unwrapPathErr(err error) error {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aptbench/apt/aptlib"
 	"github.com/aptbench/apt/aptlib/method"
+	"github.com/aptbench/apt/aptlib/metrics"
 	"github.com/aptbench/apt/aptlib/trainer"
 	"github.com/aptbench/apt/viz"
 )
@@ -202,16 +203,10 @@ func (s *Shell) gateSummary(g trainer.GateSnapshot) string {
 		parts = append(parts, "lambda "+strings.Join(vals, " "))
 	}
 	if kind.HasTokenGate() && len(g.Alpha) > 0 {
-		means := make([]float64, len(g.Alpha))
+		means := metrics.RowMeans(g.Alpha)
 		lo, hi := math.Inf(1), math.Inf(-1)
 		for i, row := range g.Alpha {
-			means[i] = math.NaN()
 			if len(row) > 0 {
-				sum := 0.0
-				for _, v := range row {
-					sum += v
-				}
-				means[i] = sum / float64(len(row))
 				lo, hi = math.Min(lo, means[i]), math.Max(hi, means[i])
 			}
 		}

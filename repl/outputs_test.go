@@ -9,23 +9,13 @@ import (
 	"testing"
 
 	"github.com/aptbench/apt/aptlib"
+	"github.com/aptbench/apt/internal/testfiles"
 )
 
 // copyFiles copies the regular files of src into dst.
 func copyFiles(t *testing.T, src, dst string) {
 	t.Helper()
-	os.MkdirAll(dst, 0o755)
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644)
-	}
+	testfiles.CopyDir(t, src, dst, nil)
 }
 
 func fileContents(t *testing.T, root string) map[string]string {

@@ -11,13 +11,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aptbench/apt/internal/testbackend"
 )
 
-// newShell opens a shell on the pure-Go backend writing to buffers.
+// newShell opens a shell on the tests' pure-Go backend (testbackend) writing to buffers.
 func newShell(t *testing.T) (*Shell, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	s, err := New(Options{Backend: "go", Out: &out, Err: &errb, Width: 100})
+	s, err := New(Options{Backend: testbackend.Name(), Out: &out, Err: &errb, Width: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

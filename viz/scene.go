@@ -211,6 +211,15 @@ func (s *listScene) draw(c vg.Canvas) {
 		p.Close()
 		return p
 	}
+	// strokeBox outlines a box item (rectangle or gradient) that has a stroke.
+	strokeBox := func(it item) {
+		if it.stroke.A != 0 {
+			c.SetColor(it.stroke)
+			c.SetLineWidth(vg.Length(it.strokeW * pxToPt))
+			c.SetLineDash(nil, 0)
+			c.Stroke(rect(it.x, it.y, it.w, it.h))
+		}
+	}
 	c.SetColor(color.White)
 	c.Fill(rect(0, 0, s.w, s.h))
 	for _, it := range s.items {
@@ -218,12 +227,7 @@ func (s *listScene) draw(c vg.Canvas) {
 		case kRect:
 			c.SetColor(it.fill)
 			c.Fill(rect(it.x, it.y, it.w, it.h))
-			if it.stroke.A != 0 {
-				c.SetColor(it.stroke)
-				c.SetLineWidth(vg.Length(it.strokeW * pxToPt))
-				c.SetLineDash(nil, 0)
-				c.Stroke(rect(it.x, it.y, it.w, it.h))
-			}
+			strokeBox(it)
 		case kHatch:
 			c.SetColor(hatchPaper)
 			c.Fill(rect(it.x, it.y, it.w, it.h))
@@ -250,12 +254,7 @@ func (s *listScene) draw(c vg.Canvas) {
 				c.SetColor(Viridis(1 - (float64(k)+0.5)/float64(n)))
 				c.Fill(rect(it.x, it.y+it.h*float64(k)/float64(n), it.w, it.h/float64(n)+0.3))
 			}
-			if it.stroke.A != 0 {
-				c.SetColor(it.stroke)
-				c.SetLineWidth(vg.Length(it.strokeW * pxToPt))
-				c.SetLineDash(nil, 0)
-				c.Stroke(rect(it.x, it.y, it.w, it.h))
-			}
+			strokeBox(it)
 		case kLine:
 			c.SetColor(it.stroke)
 			c.SetLineWidth(vg.Length(it.strokeW * pxToPt))

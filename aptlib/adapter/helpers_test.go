@@ -7,11 +7,11 @@ import (
 	"path/filepath"
 	"testing"
 
-	aptbackend "github.com/aptbench/apt/aptlib/backend"
 	"github.com/aptbench/apt/aptlib/bert"
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
 	"github.com/aptbench/apt/aptlib/trainer"
+	"github.com/aptbench/apt/internal/testbackend"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -21,11 +21,7 @@ const tinyModel = "../bert/testdata/tiny-bert-plain"
 
 func goBackend(t testing.TB) backends.Backend {
 	t.Helper()
-	b, err := aptbackend.NewPureGo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return testbackend.New(t)
 }
 
 // examples is a small varied dataset: random word ids of varied lengths (so

@@ -1,4 +1,4 @@
-// Package backend chooses and creates the GoMLX backend (SPEC section 6).
+// Package backend chooses and creates the GoMLX backend (docs/backends.md).
 //
 // The backend comes from the --backend flag, else from $GOMLX_BACKEND, else it
 // is chosen automatically: XLA on CUDA, then XLA on CPU, but only when the
@@ -115,7 +115,7 @@ func chooseXLA(name, source, requested string) (Choice, error) {
 	return Choice{Name: name, Reason: requested + ", plugin found at " + p, Plugin: p}, nil
 }
 
-// automatic applies SPEC section 6: XLA CUDA, then XLA CPU, when installed; else go.
+// automatic is the automatic choice (docs/backends.md): XLA CUDA, then XLA CPU, when installed; else go.
 func automatic() Choice {
 	if !xlaLinked {
 		return Choice{Name: Go, Reason: "automatic: built without XLA (noxla tag), using the pure-Go backend"}
@@ -192,8 +192,18 @@ func NewSimplego() (backends.Backend, error) { return simplego.New(SimplegoConfi
 // NewPureGo creates the pure-Go backend that $GOMLX_BACKEND names: simplego
 // for "simplego", else go. Tests use it, so that the suite runs on either.
 func NewPureGo() (backends.Backend, error) {
-	if strings.ToLower(strings.TrimSpace(os.Getenv(EnvVar))) == Simplego {
+	if PureGoName() == Simplego {
 		return NewSimplego()
 	}
 	return NewGo()
+}
+
+// PureGoName is the name of the backend NewPureGo creates: Simplego when
+// $GOMLX_BACKEND says "simplego", else Go. Tests that open a workbench or a
+// shell by name pass it, so that they run on the same backend as the rest.
+func PureGoName() string {
+	if strings.ToLower(strings.TrimSpace(os.Getenv(EnvVar))) == Simplego {
+		return Simplego
+	}
+	return Go
 }

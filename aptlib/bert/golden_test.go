@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	aptbackend "github.com/aptbench/apt/aptlib/backend"
+	"github.com/aptbench/apt/internal/testbackend"
 	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -27,11 +27,7 @@ type golden struct {
 
 func testBackend(t testing.TB) backends.Backend {
 	t.Helper()
-	b, err := aptbackend.NewPureGo()
-	if err != nil {
-		t.Fatalf("pure-Go backend: %v", err)
-	}
-	return b
+	return testbackend.New(t)
 }
 
 func readGolden(t *testing.T) *golden {

@@ -9,11 +9,11 @@ import (
 	"strconv"
 	"testing"
 
-	aptbackend "github.com/aptbench/apt/aptlib/backend"
 	"github.com/aptbench/apt/aptlib/bert"
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
 	"github.com/aptbench/apt/aptlib/safetensors"
+	"github.com/aptbench/apt/internal/testbackend"
 	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -48,11 +48,7 @@ type aptGolden struct {
 
 func goBackend(t testing.TB) backends.Backend {
 	t.Helper()
-	b, err := aptbackend.NewPureGo()
-	if err != nil {
-		t.Fatalf("pure-Go backend: %v", err)
-	}
-	return b
+	return testbackend.New(t)
 }
 
 func readAPTGolden(t *testing.T) *aptGolden {

@@ -213,3 +213,14 @@ func TestSummarize(t *testing.T) {
 		t.Fatalf("empty: %+v", z)
 	}
 }
+
+func TestRowMeans(t *testing.T) {
+	a, b := 0.1, 0.2 // run-time float64 sums, not exact constants
+	got := RowMeans([][]float64{{1, 2, 4}, nil, {}, {a, b}})
+	if len(got) != 4 || got[0] != 7.0/3 || !math.IsNaN(got[1]) || !math.IsNaN(got[2]) || got[3] != (a+b)/2 {
+		t.Errorf("RowMeans = %v", got)
+	}
+	if !math.IsNaN(Mean(nil)) || Mean([]float64{-3}) != -3 {
+		t.Errorf("Mean(nil) = %v, Mean([-3]) = %v", Mean(nil), Mean([]float64{-3}))
+	}
+}

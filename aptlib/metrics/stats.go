@@ -14,18 +14,33 @@ type Summary struct {
 	Std float64
 }
 
-// Summarize returns the mean and the sample standard deviation of xs. Empty xs
-// gives N = 0 and NaN for both.
-func Summarize(xs []float64) Summary {
-	s := Summary{N: len(xs), Mean: math.NaN(), Std: math.NaN()}
+// Mean is the mean of xs (summed in order), NaN when xs is empty: "no value"
+// for the plots and tables that show it, never a division by zero.
+func Mean(xs []float64) float64 {
 	if len(xs) == 0 {
-		return s
+		return math.NaN()
 	}
 	sum := 0.0
 	for _, x := range xs {
 		sum += x
 	}
-	s.Mean = sum / float64(len(xs))
+	return sum / float64(len(xs))
+}
+
+// RowMeans is the Mean of each row: a layer's mean gate over its prefix slots,
+// NaN for a layer without a prefix (an empty or nil row).
+func RowMeans(rows [][]float64) []float64 {
+	out := make([]float64, len(rows))
+	for i, row := range rows {
+		out[i] = Mean(row)
+	}
+	return out
+}
+
+// Summarize returns the mean and the sample standard deviation of xs. Empty xs
+// gives N = 0 and NaN for both.
+func Summarize(xs []float64) Summary {
+	s := Summary{N: len(xs), Mean: Mean(xs), Std: math.NaN()}
 	if len(xs) < 2 {
 		return s
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aptbench/apt/aptlib/bert"
 	"github.com/aptbench/apt/aptlib/method"
+	"github.com/aptbench/apt/aptlib/tasks"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -17,18 +18,21 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/layers"
 )
 
-// Head names a task head, with the strings of the adapter file's "head" metadata.
-type Head string
+// Head names a task head. It is the task's tasks.Kind itself (the one
+// definition of the head names, with the strings of the adapter file's "head"
+// metadata, docs/adapters.md), so a task's kind is a model's head without a
+// conversion; package tasks is below package model, which may import it.
+type Head = tasks.Kind
 
 const (
 	// SequenceClassification: dropout + linear on the pooled [CLS] output.
-	SequenceClassification Head = "sequence_classification"
+	SequenceClassification = tasks.SequenceClassification
 	// MultipleChoice: one score per (premise, choice) pair from the pooled output,
 	// softmax across choices (COPA).
-	MultipleChoice Head = "multiple_choice"
+	MultipleChoice = tasks.MultipleChoice
 	// TokenClassification: dropout + linear on every token (NER); the label sits on
 	// each word's first sub-word, other positions are ignored.
-	TokenClassification Head = "token_classification"
+	TokenClassification = tasks.TokenClassification
 )
 
 // ScopeHead is the context scope of the head's variables ("head.weight" [d, n], "head.bias" [n]).

@@ -6,28 +6,18 @@ import (
 	"slices"
 	"testing"
 
-	aptbackend "github.com/aptbench/apt/aptlib/backend"
 	"github.com/aptbench/apt/aptlib/bert"
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
-	"github.com/gomlx/gomlx/backends"
+	"github.com/aptbench/apt/internal/testbackend"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-func goBackend(t testing.TB) backends.Backend {
-	t.Helper()
-	b, err := aptbackend.NewPureGo()
-	if err != nil {
-		t.Fatalf("pure-Go backend: %v", err)
-	}
-	return b
-}
-
 func lossOf(t *testing.T, s *model.Spec, logits, labels, weights any) float64 {
 	t.Helper()
-	exec, err := NewExec(goBackend(t), func(logits, labels, weights *Node) *Node {
+	exec, err := NewExec(testbackend.New(t), func(logits, labels, weights *Node) *Node {
 		return model.Loss(s, logits, labels, weights)
 	})
 	if err != nil {
@@ -165,7 +155,7 @@ func TestPlanEpoch(t *testing.T) {
 // logits are [B, NumChoices], each the head's score of that (premise, choice) row
 // alone.
 func TestMultipleChoiceForward(t *testing.T) {
-	be := goBackend(t)
+	be := testbackend.New(t)
 	ctx := context.New()
 	cfg, err := bert.LoadDir(ctx, "../method/testdata/tiny-bert-3l", false)
 	if err != nil {

@@ -6,26 +6,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aptbench/apt/internal/testfiles"
 )
 
 // copyDir copies the regular files of src into a fresh temporary directory.
 func copyDir(t *testing.T, src string) string {
 	t.Helper()
-	dst := t.TempDir()
-	ents, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
+	return testfiles.CopyDir(t, src, t.TempDir(), nil)
 }
 
 // loadQuickly loads a task and fails the test if that takes more than a few seconds.

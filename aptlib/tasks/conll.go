@@ -9,7 +9,7 @@ import (
 	"github.com/aptbench/apt/aptlib/metrics"
 )
 
-// NER sets in CoNLL column format (SPEC section 4): the token in the first
+// NER sets in CoNLL column format (docs/tasks.md): the token in the first
 // column, the tag in the last, a blank or whitespace-only line between
 // sentences, `-DOCSTART-` lines skipped (they start a new document). Columns are
 // separated by tabs when the line has a tab, else by spaces. Tags are O or

@@ -204,8 +204,8 @@ func (o *jobj) object(name string) (*jobj, error) {
 	return &jobj{file: o.file, line: o.line, path: o.path + name + ".", m: m}, nil
 }
 
-// objects reads a required array of objects.
-func (o *jobj) objects(name string) ([]*jobj, error) {
+// array reads a required array field's elements, undecoded.
+func (o *jobj) array(name string) ([]json.RawMessage, error) {
 	raw, err := o.get(name, "array")
 	if err != nil {
 		return nil, err
@@ -213,6 +213,15 @@ func (o *jobj) objects(name string) ([]*jobj, error) {
 	var elems []json.RawMessage
 	if err := json.Unmarshal(raw, &elems); err != nil {
 		return nil, o.errf(name, "%v", err)
+	}
+	return elems, nil
+}
+
+// objects reads a required array of objects.
+func (o *jobj) objects(name string) ([]*jobj, error) {
+	elems, err := o.array(name)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]*jobj, len(elems))
 	for i, e := range elems {
@@ -229,15 +238,11 @@ func (o *jobj) objects(name string) ([]*jobj, error) {
 	return out, nil
 }
 
-// strings reads a required array of strings.
+// stringList reads a required array of strings.
 func (o *jobj) stringList(name string) ([]string, error) {
-	raw, err := o.get(name, "array")
+	elems, err := o.array(name)
 	if err != nil {
 		return nil, err
-	}
-	var elems []json.RawMessage
-	if err := json.Unmarshal(raw, &elems); err != nil {
-		return nil, o.errf(name, "%v", err)
 	}
 	out := make([]string, len(elems))
 	for i, e := range elems {
@@ -287,7 +292,7 @@ func (o *jobj) scalarText(name string) (string, error) {
 
 // ---- the generic jsonl task ----
 
-// The generic `jsonl` task (SPEC section 4): a directory with train.jsonl,
+// The generic `jsonl` task (docs/tasks.md): a directory with train.jsonl,
 // val.jsonl and optional test.jsonl, one {"text": ..., "text_pair": ...
 // (optional), "label": ...} per line. The label may be a string, a number or a
 // boolean (numbers and booleans become their JSON text, e.g. "1", "true").

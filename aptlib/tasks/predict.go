@@ -4,7 +4,7 @@ import (
 	"fmt"
 )
 
-// ParsePredictLine reads one line of a `predict` input file (SPEC section 4)
+// ParsePredictLine reads one line of a `predict` input file (docs/tasks.md)
 // for task t: the task's own JSONL format (labels optional), or, for a
 // sequence-classification task, the generic {"text": ..., "text_pair": ...};
 // for a token-classification task, {"tokens": ["word", ...]}. A MultiRC line

@@ -10,7 +10,7 @@ import (
 )
 
 // The benchmark copies at ../shared/data (relative to the repository root; see
-// SPEC section 4 and that folder's SOURCES.md). They are never committed; the
+// docs/tasks.md and that folder's SOURCES.md). They are never committed; the
 // tests below skip when the folder is absent.
 //
 // No text of those sets appears here (CoNLL-2003 may not be redistributed):

@@ -21,14 +21,18 @@ import (
 	"strings"
 )
 
-// Kind is the head a task needs. The strings are those of the adapter file's
-// `head` metadata (SPEC section 4).
+// Kind is the head a task needs; package model calls it model.Head (an alias:
+// one type). The strings are those of the adapter file's `head` metadata
+// (docs/adapters.md).
 type Kind string
 
 const (
+	// SequenceClassification: one label per input (SuperGLUE but COPA, jsonl).
 	SequenceClassification Kind = "sequence_classification"
-	MultipleChoice         Kind = "multiple_choice"
-	TokenClassification    Kind = "token_classification"
+	// MultipleChoice: one of the example's choices (COPA).
+	MultipleChoice Kind = "multiple_choice"
+	// TokenClassification: one tag per word (NER, conll).
+	TokenClassification Kind = "token_classification"
 )
 
 // Pair is one (text_a, text_b) input; B == "" means a single-segment input.

@@ -6,12 +6,13 @@ import (
 
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
+	"github.com/aptbench/apt/internal/testbackend"
 )
 
 // A batch size far beyond the number of examples (1e8) trains and predicts with
 // batches of no more rows than there are examples, without allocating the rest.
 func TestHugeBatchSizeIsCapped(t *testing.T) {
-	be := goBackend(t)
+	be := testbackend.New(t)
 	ctx, spec := setup(t, method.APT, model.SequenceClassification)
 	data := synthetic(5, 1, model.SequenceClassification)
 	const huge = 100_000_000

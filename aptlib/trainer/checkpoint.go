@@ -180,23 +180,51 @@ func CheckpointMetadata(path string) (map[string]string, error) {
 // order), preferably fresh; the saved Options replace t.Opts. Nothing is
 // changed unless everything checks out: the method configuration, head,
 // backbone config, a frozen backbone's weights, the training data, the set of
-// trainable variables and their shapes must all match the checkpoint's, and a
-// trainer that has already compiled its step must have the same Options.
+// trainable variables and their shapes must all match the checkpoint's, every
+// saved variable and AdamW moment must be finite, and a trainer that has
+// already compiled its step must have the same Options.
+//
+// It runs in three steps: checkCheckpoint (was the file made for this
+// trainer?), readCheckpoint (the run's state, checked whole) and
+// restoreCheckpoint (the only step that changes t).
 func (t *Trainer) LoadCheckpoint(path string) error {
-	fail := func(format string, args ...any) error {
-		return fmt.Errorf("trainer: checkpoint %s: %s", path, fmt.Sprintf(format, args...))
-	}
 	f, err := safetensors.Open(path)
 	if err != nil {
 		return fmt.Errorf("trainer: %w", err)
 	}
 	defer f.Close()
+	fail := checkpointFail(path)
 	md := f.Metadata()
+	if err := t.checkCheckpoint(fail, md); err != nil {
+		return err
+	}
+	ck, err := t.readCheckpoint(fail, f, md)
+	if err != nil {
+		return err
+	}
+	t.restoreCheckpoint(ck)
+	return nil
+}
+
+// failFunc makes the error of a checkpoint that cannot be loaded.
+type failFunc func(format string, args ...any) error
+
+// checkpointFail is the failFunc for the checkpoint at path: its errors read
+// "trainer: checkpoint PATH: what is wrong".
+func checkpointFail(path string) failFunc {
+	return func(format string, args ...any) error {
+		return fmt.Errorf("trainer: checkpoint %s: %s", path, fmt.Sprintf(format, args...))
+	}
+}
+
+// checkCheckpoint checks from the metadata md that the checkpoint is a training
+// checkpoint of this format made for t's model and data: the method
+// configuration, the head, the backbone config, a frozen backbone's weights
+// (by fingerprint) and the training examples (by fingerprint).
+func (t *Trainer) checkCheckpoint(fail failFunc, md map[string]string) error {
 	if md[ckFormat] != CheckpointFormat {
 		return fail("format %q, want %q (not a training checkpoint of this version)", md[ckFormat], CheckpointFormat)
 	}
-
-	// The model must be the one the checkpoint was made for.
 	var mc method.Config
 	if err := json.Unmarshal([]byte(md[ckMethod]), &mc); err != nil {
 		return fail("method metadata: %v", err)
@@ -232,26 +260,75 @@ func (t *Trainer) LoadCheckpoint(path string) error {
 		return fail("made with other training data (%s examples, sha256 %s; this trainer has %s, %s)",
 			md[ckTrainExamples], md[ckTrainSHA], n, t.trainFingerprint())
 	}
-	var opts Options
-	if err := json.Unmarshal([]byte(md[ckOptions]), &opts); err != nil {
-		return fail("options metadata: %v", err)
-	}
-	if t.GraphsCompiled() > 0 && !reflect.DeepEqual(opts, t.Opts) {
-		return fail("this trainer has already built its step with other options (%+v, checkpoint %+v): load the checkpoint into a fresh trainer", t.Opts, opts)
-	}
-	var pos [3]int
-	for i, k := range []string{ckStep, ckEpoch, ckBatchInEpoch} {
-		if pos[i], err = strconv.Atoi(md[k]); err != nil || pos[i] < 0 {
-			return fail("%s metadata %q is not a non-negative integer", k, md[k])
-		}
-	}
-	var losses []float64
-	if err := json.Unmarshal([]byte(md[ckLosses]), &losses); err != nil {
-		return fail("losses metadata: %v", err)
-	}
+	return nil
+}
 
-	// Variables: exactly the trainer's trainable ones, and their moments (all or none).
-	values := map[*context.Variable][]float32{}
+// savedRun is a checkpoint's run state, read and checked by readCheckpoint and
+// not yet applied to the trainer.
+type savedRun struct {
+	opts                      Options
+	step, epoch, batchInEpoch int
+	losses                    []float64
+	values                    map[*context.Variable][]float32
+	moments                   map[string][]float32 // by momentName; nil when the file has none (saved before the first step)
+	history                   []GateSnapshot
+	rng                       *context.Variable
+	rngBytes                  []byte
+}
+
+// readCheckpoint reads the run state of a checkpoint that checkCheckpoint has
+// accepted: the Options (which must equal t's once t has compiled its step),
+// the position, the losses, exactly t's trainable variables with their shapes
+// and either all their AdamW moments or none (none only at step 0), every one
+// of them finite, the gate history and the random-number state.
+func (t *Trainer) readCheckpoint(fail failFunc, f *safetensors.File, md map[string]string) (*savedRun, error) {
+	ck := &savedRun{}
+	if err := json.Unmarshal([]byte(md[ckOptions]), &ck.opts); err != nil {
+		return nil, fail("options metadata: %v", err)
+	}
+	if t.GraphsCompiled() > 0 && !reflect.DeepEqual(ck.opts, t.Opts) {
+		return nil, fail("this trainer has already built its step with other options (%+v, checkpoint %+v): load the checkpoint into a fresh trainer", t.Opts, ck.opts)
+	}
+	for _, p := range []struct {
+		key string
+		dst *int
+	}{{ckStep, &ck.step}, {ckEpoch, &ck.epoch}, {ckBatchInEpoch, &ck.batchInEpoch}} {
+		n, err := strconv.Atoi(md[p.key])
+		if err != nil || n < 0 {
+			return nil, fail("%s metadata %q is not a non-negative integer", p.key, md[p.key])
+		}
+		*p.dst = n
+	}
+	if err := json.Unmarshal([]byte(md[ckLosses]), &ck.losses); err != nil {
+		return nil, fail("losses metadata: %v", err)
+	}
+	var err error
+	if ck.values, ck.moments, err = t.readCheckpointVariables(fail, f, ck.step); err != nil {
+		return nil, err
+	}
+	if ck.history, err = t.readHistory(f, md); err != nil {
+		return nil, fail("%v", err)
+	}
+	ck.rng = t.Ctx.GetVariableByScopeAndName(context.RootScope, context.RNGStateVariableName)
+	if ck.rng == nil {
+		return nil, fail("this trainer's context has no random-number state (build it with trainer.New)")
+	}
+	if md[ckRNGShape] != ck.rng.Shape().String() {
+		return nil, fail("random-number state has shape %s, this context's %s", md[ckRNGShape], ck.rng.Shape())
+	}
+	ck.rngBytes, err = hex.DecodeString(md[ckRNGState])
+	if err != nil || len(ck.rngBytes) != int(ck.rng.Shape().Memory()) {
+		return nil, fail("rng_state metadata is not %d bytes of hex", ck.rng.Shape().Memory())
+	}
+	return ck, nil
+}
+
+// readCheckpointVariables reads t's trainable variables and their AdamW moments
+// (nil when the file has none; step is the saved step count) from f. The file
+// must hold exactly those tensors besides the history, with t's shapes, and
+// every value finite: a checkpoint of a run that had diverged is refused
+// rather than resumed into garbage.
+func (t *Trainer) readCheckpointVariables(fail failFunc, f *safetensors.File, step int) (map[*context.Variable][]float32, map[string][]float32, error) {
 	read := func(name string, shape []int) ([]float32, error) {
 		info, ok := f.Info(name)
 		if !ok {
@@ -261,14 +338,21 @@ func (t *Trainer) LoadCheckpoint(path string) error {
 			return nil, fail("tensor %q has shape %v, this trainer's variable %v", name, info.Shape, shape)
 		}
 		data, _, err := f.Float32(name)
-		return data, err
+		if err != nil {
+			return nil, err
+		}
+		if i, what := safetensors.FirstNonFinite(data); i >= 0 {
+			return nil, fail("tensor %q has a non-finite value (%s at index %d): the saved run had diverged", name, what, i)
+		}
+		return data, nil
 	}
+	values := map[*context.Variable][]float32{}
 	expected := map[string]bool{histLambda: true, histAlpha: true}
 	moments := 0
 	for _, v := range t.vars {
 		data, err := read(v.ScopeAndName(), v.Shape().Dimensions)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		values[v] = data
 		expected[v.ScopeAndName()] = true
@@ -282,52 +366,45 @@ func (t *Trainer) LoadCheckpoint(path string) error {
 	}
 	for _, name := range f.Names() {
 		if !expected[name] {
-			return fail("has tensor %q, which is no trainable variable (or moment) of this trainer", name)
+			return nil, nil, fail("has tensor %q, which is no trainable variable (or moment) of this trainer", name)
 		}
 	}
-	withMoments := moments > 0
-	if withMoments && moments != 2*len(t.vars) {
-		return fail("has the AdamW moments of only some variables (%d of %d)", moments, 2*len(t.vars))
+	if moments > 0 && moments != 2*len(t.vars) {
+		return nil, nil, fail("has the AdamW moments of only some variables (%d of %d)", moments, 2*len(t.vars))
 	}
-	if !withMoments && pos[0] > 0 {
-		return fail("was saved after %d steps but has no AdamW moments", pos[0])
+	if moments == 0 {
+		if step > 0 {
+			return nil, nil, fail("was saved after %d steps but has no AdamW moments", step)
+		}
+		return values, nil, nil
 	}
 	momentValues := map[string][]float32{}
-	if withMoments {
-		for _, v := range t.vars {
-			for _, which := range []string{"m", "v"} {
-				if momentValues[momentName(which, v)], err = read(momentName(which, v), v.Shape().Dimensions); err != nil {
-					return err
-				}
+	for _, v := range t.vars {
+		for _, which := range []string{"m", "v"} {
+			data, err := read(momentName(which, v), v.Shape().Dimensions)
+			if err != nil {
+				return nil, nil, err
 			}
+			momentValues[momentName(which, v)] = data
 		}
 	}
-	history, err := t.readHistory(f, md)
-	if err != nil {
-		return fail("%v", err)
-	}
-	rng := t.Ctx.GetVariableByScopeAndName(context.RootScope, context.RNGStateVariableName)
-	if rng == nil {
-		return fail("this trainer's context has no random-number state (build it with trainer.New)")
-	}
-	if md[ckRNGShape] != rng.Shape().String() {
-		return fail("random-number state has shape %s, this context's %s", md[ckRNGShape], rng.Shape())
-	}
-	rngBytes, err := hex.DecodeString(md[ckRNGState])
-	if err != nil || len(rngBytes) != int(rng.Shape().Memory()) {
-		return fail("rng_state metadata is not %d bytes of hex", rng.Shape().Memory())
-	}
+	return values, momentValues, nil
+}
 
-	// Everything checked: restore.
-	for v, data := range values {
+// restoreCheckpoint applies what readCheckpoint read: the variables, the
+// moments (created in the order the step creates them when t has none yet),
+// the random-number state, the Options and the position, losses and history.
+// It cannot fail: everything was checked before.
+func (t *Trainer) restoreCheckpoint(ck *savedRun) {
+	for v, data := range ck.values {
 		v.MustSetValue(tensors.FromFlatDataAndDimensions(data, v.Shape().Dimensions...))
 	}
-	if withMoments {
+	if ck.moments != nil {
 		// In the order the step creates them (m, then v, per variable).
 		for _, v := range t.vars {
 			for _, which := range []string{"m", "v"} {
 				scope := "/" + ScopeOptimizer + "/" + which + v.Scope()
-				val := tensors.FromFlatDataAndDimensions(momentValues[momentName(which, v)], v.Shape().Dimensions...)
+				val := tensors.FromFlatDataAndDimensions(ck.moments[momentName(which, v)], v.Shape().Dimensions...)
 				if m := t.Ctx.GetVariableByScopeAndName(scope, v.Name()); m != nil {
 					m.MustSetValue(val)
 				} else {
@@ -336,16 +413,15 @@ func (t *Trainer) LoadCheckpoint(path string) error {
 			}
 		}
 	}
-	state := tensors.FromShape(rng.Shape())
-	state.MutableBytes(func(b []byte) { copy(b, rngBytes) })
-	rng.MustSetValue(state)
-	t.Opts = opts
+	state := tensors.FromShape(ck.rng.Shape())
+	state.MutableBytes(func(b []byte) { copy(b, ck.rngBytes) })
+	ck.rng.MustSetValue(state)
+	t.Opts = ck.opts
 	t.stepsPerEpoch = 0 // the batch size may differ
-	t.StepCount, t.Epoch, t.BatchInEpoch = pos[0], pos[1], pos[2]
-	t.Losses = losses
-	t.History = history
+	t.StepCount, t.Epoch, t.BatchInEpoch = ck.step, ck.epoch, ck.batchInEpoch
+	t.Losses = ck.losses
+	t.History = ck.history
 	t.planEpoch = -1 // the batch order is rebuilt from (Seed, Epoch)
-	return nil
 }
 
 func momentName(which string, v *context.Variable) string {

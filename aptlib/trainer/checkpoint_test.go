@@ -9,11 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	aptbackend "github.com/aptbench/apt/aptlib/backend"
 	"github.com/aptbench/apt/aptlib/bert"
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
 	"github.com/aptbench/apt/aptlib/safetensors"
+	"github.com/aptbench/apt/internal/testbackend"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
@@ -68,11 +68,7 @@ func ckptTrainer(t *testing.T, kind method.Kind, lens []int, cfg *bert.Config, b
 	spec := &model.Spec{Bert: cfg, Method: m, Head: model.SequenceClassification, NumLabels: 2, Dropout: 0.1}
 	method.Create(ctx, &spec.Method, cfg.HiddenSize, 7)
 	model.CreateHead(ctx, spec, 8)
-	backend, err := aptbackend.NewPureGo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := New(backend, ctx, spec, data, opts)
+	tr, err := New(testbackend.New(t), ctx, spec, data, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,4 +303,96 @@ func TestCheckpointMismatch(t *testing.T) {
 			t.Error("a reserved extra key was accepted")
 		}
 	})
+}
+
+// TestCheckpointNonFinite: a checkpoint whose variables or AdamW moments hold a
+// NaN or an infinity (a run that had diverged) is refused at load with an error
+// naming the file, the tensor and the value, and the trainer is left as it was.
+// The gate history may hold NaN (layers without a layer gate): that stays loadable.
+func TestCheckpointNonFinite(t *testing.T) {
+	data := ckptData(40, 1)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "apt.safetensors")
+	src := ckptTrainer(t, method.APT, []int{3, 0}, nil, 0, data, ckptOptions())
+	ckptSteps(t, src, 2)
+	if err := src.SaveCheckpoint(good); err != nil {
+		t.Fatal(err)
+	}
+	// poisoned rewrites the checkpoint with value x at index 1 of the tensor
+	// named like target (a variable, or with the prefix its moment).
+	poisoned := func(name string, target func(string) bool, x float32) (string, string) {
+		f, err := safetensors.Open(good)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		var ts []safetensors.Tensor
+		hit := ""
+		for _, n := range f.Names() {
+			d, shape, err := f.Float32(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if hit == "" && len(d) > 1 && target(n) {
+				d[1], hit = x, n
+			}
+			ts = append(ts, safetensors.Tensor{Name: n, Shape: shape, Data: d})
+		}
+		if hit == "" {
+			t.Fatalf("%s: no tensor to poison", name)
+		}
+		path := filepath.Join(dir, name+".safetensors")
+		if err := safetensors.Write(path, ts, f.Metadata()); err != nil {
+			t.Fatal(err)
+		}
+		return path, hit
+	}
+	isVar := func(n string) bool {
+		return !strings.HasPrefix(n, "/"+ScopeOptimizer) && !strings.HasPrefix(n, "history/")
+	}
+	isMoment := func(n string) bool { return strings.HasPrefix(n, "/"+ScopeOptimizer+"/v/") }
+	for _, c := range []struct {
+		name   string
+		target func(string) bool
+		x      float32
+		want   string
+	}{
+		{"nan-variable", isVar, float32(math.NaN()), "NaN at index 1"},
+		{"inf-moment", isMoment, float32(math.Inf(1)), "+Inf at index 1"},
+		{"neg-inf-variable", isVar, float32(math.Inf(-1)), "-Inf at index 1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path, tensor := poisoned(c.name, c.target, c.x)
+			tr := ckptTrainer(t, method.APT, []int{3, 0}, nil, 0, data, ckptOptions())
+			before := ckptState(tr)
+			err := tr.LoadCheckpoint(path)
+			if err == nil {
+				t.Fatal("LoadCheckpoint accepted a non-finite tensor")
+			}
+			t.Log(err)
+			for _, w := range []string{path, fmt.Sprintf("%q", tensor), "non-finite", c.want} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %s", err, w)
+				}
+			}
+			after := ckptState(tr)
+			if tr.StepCount != 0 || len(after) != len(before) {
+				t.Error("a failed LoadCheckpoint changed the trainer")
+			}
+			for name, w := range before {
+				if !slices.Equal(w, after[name]) {
+					t.Errorf("a failed LoadCheckpoint changed %s", name)
+				}
+			}
+		})
+	}
+	// The unpoisoned file loads (its history has a NaN lambda for the layer
+	// without a prefix, which is no reason to refuse it).
+	tr := ckptTrainer(t, method.APT, []int{3, 0}, nil, 0, data, ckptOptions())
+	if err := tr.LoadCheckpoint(good); err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.History) == 0 || !slices.ContainsFunc(tr.History[0].Lambda, math.IsNaN) {
+		t.Errorf("the loaded history has no NaN lambda, so the test does not show NaN history is accepted: %+v", tr.History)
+	}
 }

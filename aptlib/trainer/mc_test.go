@@ -6,6 +6,7 @@ import (
 
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
+	"github.com/aptbench/apt/internal/testbackend"
 )
 
 // TestMultipleChoiceGates: APT on a multiple-choice head trains (the gate
@@ -19,7 +20,7 @@ func TestMultipleChoiceGates(t *testing.T) {
 		data = append(data, model.Example{IDs: [][]int32{ex.IDs[0], other.IDs[0]},
 			TypeIDs: [][]int32{ex.TypeIDs[0], other.TypeIDs[0]}, Label: i % 2})
 	}
-	backend := goBackend(t)
+	backend := testbackend.New(t)
 	tr, err := New(backend, ctx, spec, data, Options{BatchSize: 4, MaxLen: 32, Bucket: 32})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
+	"github.com/aptbench/apt/internal/testbackend"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -101,7 +102,7 @@ func optClose(t *testing.T, what string, got float32, want, tol float64) {
 // decoupled weight decay (0.1) on the matrix only, bias correction of both moments,
 // clip_grad_norm_'s max_norm / (norm + 1e-6).
 func TestAdamWMatchesTorch(t *testing.T) {
-	be := goBackend(t)
+	be := testbackend.New(t)
 	for _, c := range []struct {
 		name    string
 		maxNorm float64
@@ -166,7 +167,7 @@ func TestAdamWMatchesTorch(t *testing.T) {
 // 0 / (0 + eps) = 0) and leaves biases and the layer scale bit-identical; frozen
 // variables are not in TrainableVariables, so never reach the optimizer.
 func TestAdamWDecayOnlyOnMatrices(t *testing.T) {
-	be := goBackend(t)
+	be := testbackend.New(t)
 	ctx, w, b, lam, frozen := optVars()
 	vars := TrainableVariables(ctx)
 	for _, v := range vars {
@@ -278,7 +279,7 @@ func TestTrainerWarmupSteps(t *testing.T) {
 		warmup float64
 		want   int
 	}{{0.1, 1}, {0.25, 3}, {2, 2}, {0.5, 5}} {
-		tr, err := New(goBackend(t), ctx, spec, data, Options{BatchSize: 4, Bucket: 32, MaxLen: 32, Epochs: 3, Warmup: c.warmup})
+		tr, err := New(testbackend.New(t), ctx, spec, data, Options{BatchSize: 4, Bucket: 32, MaxLen: 32, Epochs: 3, Warmup: c.warmup})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -38,10 +38,10 @@ import (
 	"time"
 
 	"github.com/aptbench/apt/aptlib/adapter"
-	aptbackend "github.com/aptbench/apt/aptlib/backend"
 	"github.com/aptbench/apt/aptlib/bert"
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
+	"github.com/aptbench/apt/internal/testbackend"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
@@ -58,11 +58,7 @@ const suitePromptLen = 3
 
 func suiteBackend(t testing.TB) backends.Backend {
 	t.Helper()
-	b, err := aptbackend.NewPureGo()
-	if err != nil {
-		t.Fatalf("pure-Go backend: %v", err)
-	}
-	return b
+	return testbackend.New(t)
 }
 
 // suiteMarkerTask is the synthetic task: [CLS] w1 .. wl [SEP] with 2..8 random words

@@ -1,27 +1,20 @@
 package nbutil
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 
-	"github.com/aptbench/apt/aptlib/bert"
-	"github.com/aptbench/apt/aptlib/safetensors"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/aptbench/apt/internal/demomodel"
 )
 
 // DemoModelWithVocab returns a model directory with the demo model's shape and
-// recipe (4 layers, hidden size 64, 4 heads; RANDOM weights, with the encoder's
-// matrices but the query and key projections drawn N(0, 1/fan_in) so that
-// information flows through the untrained layers, as data/gen does for the
-// demo) and the WordPiece vocabulary vocabFile (lower-cased), e.g. the real
+// recipe (internal/demomodel: 4 layers, hidden size 64, 4 heads; RANDOM
+// weights, with the encoder's matrices but the query and key projections drawn
+// N(0, 1/fan_in) so that information flows through the untrained layers) and
+// the WordPiece vocabulary vocabFile (lower-cased), e.g. the real
 // bert-base-uncased vocab.txt.
 //
 // The demo model's own vocabulary has 134 pieces, made for the demo task:
@@ -67,44 +60,12 @@ func DemoModelWithVocab(vocabFile string) (string, error) {
 	return dir, nil
 }
 
+// writeDemoModel is internal/demomodel's recipe over vocab, without the demo
+// task's planted sentiment words.
 func writeDemoModel(dir string, vocab []byte) error {
-	n := bytes.Count(vocab, []byte("\n"))
-	if len(vocab) > 0 && vocab[len(vocab)-1] != '\n' {
-		n++
-	}
-	cfg := bert.DefaultConfig()
-	cfg.VocabSize, cfg.HiddenSize, cfg.NumHiddenLayers, cfg.NumAttentionHeads = n, 64, 4, 4
-	cfg.IntermediateSize, cfg.MaxPositionEmbeddings = 256, 128
-	cfgJSON, err := cfg.JSON(map[string]any{
-		"_comment": "apt-workbench demo-sized model with a real vocabulary: RANDOM weights (not pretrained), written by notebooks/nbutil"})
-	if err != nil {
-		return err
-	}
-	files := map[string][]byte{
-		"config.json":           cfgJSON,
-		"vocab.txt":             vocab,
-		"tokenizer_config.json": []byte(`{"do_lower_case": true}` + "\n"),
-	}
-	for name, b := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			return err
-		}
-	}
-	ctx := context.New()
-	bert.InitRandom(ctx, cfg, 20230709, false)
-	rng := rand.New(rand.NewPCG(20230709, 1))
-	var list []safetensors.Tensor
-	for _, spec := range bert.Tensors(cfg) {
-		data := tensors.MustCopyFlatData[float32](bert.Variable(ctx, spec.Name).MustValue())
-		isQK := strings.Contains(spec.Name, "attention.self.query") || strings.Contains(spec.Name, "attention.self.key")
-		if len(spec.Shape) == 2 && !strings.HasPrefix(spec.Name, "embeddings.") && !isQK {
-			std := 1 / math.Sqrt(float64(spec.Shape[1]))
-			for i := range data {
-				data[i] = float32(rng.NormFloat64() * std)
-			}
-		}
-		list = append(list, safetensors.Tensor{Name: spec.Name, Shape: spec.Shape, Data: data})
-	}
-	return safetensors.Write(filepath.Join(dir, "model.safetensors"), list, map[string]string{
-		"format": "pt", "note": "demo-sized model with a real vocabulary: random weights, not pretrained"})
+	_, err := demomodel.Write(dir, vocab, demomodel.Options{
+		Comment: "apt-workbench demo-sized model with a real vocabulary: RANDOM weights (not pretrained), written by notebooks/nbutil",
+		Note:    "demo-sized model with a real vocabulary: random weights, not pretrained",
+	})
+	return err
 }

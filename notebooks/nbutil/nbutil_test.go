@@ -9,6 +9,7 @@ import (
 
 	"github.com/aptbench/apt/aptlib"
 	"github.com/aptbench/apt/aptlib/tasks"
+	"github.com/aptbench/apt/internal/testbackend"
 )
 
 func TestRoot(t *testing.T) {
@@ -74,7 +75,7 @@ func TestDemoNER(t *testing.T) {
 }
 
 func TestDemoModelWithVocab(t *testing.T) {
-	t.Setenv("GOMLX_BACKEND", "go")
+	testbackend.Setenv(t)
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	demo, err := aptlib.DemoModelDir()
 	if err != nil {
@@ -103,7 +104,7 @@ func TestDemoModelWithVocab(t *testing.T) {
 // TestLoadTaskSlices: a benchmark folder found through APT_SHARED, cut to the
 // first examples; an absent one falls back to the demo task.
 func TestLoadTaskSlices(t *testing.T) {
-	t.Setenv("GOMLX_BACKEND", "go")
+	testbackend.Setenv(t)
 	shared := t.TempDir()
 	t.Setenv("APT_SHARED", shared)
 	demoTask, err := aptlib.DemoTaskDir()
