@@ -15,7 +15,7 @@ import (
 const Format = "apt-adapter/1"
 
 // Metadata keys of an adapter file (all values are strings). The first group is
-// fixed by SPEC section 4; the second records the rest of the method
+// fixed by the adapter format (docs/adapters.md); the second records the rest of the method
 // configuration, so that Load rebuilds method.Config exactly.
 const (
 	KeyFormat          = "format"

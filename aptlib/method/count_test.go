@@ -30,9 +30,9 @@ func createdSize(t *testing.T, c method.Config, d int) (int, []string) {
 	return n, names
 }
 
-// TestNumTrainableMatchesCreate (issue 3, point 6): the analytic count equals the
+// TestNumTrainableMatchesCreate: the analytic count equals the
 // variables method.Create makes, for every kind and for unequal lengths with zeros,
-// and Create makes exactly the SPEC section 4 tensors.
+// and Create makes exactly the tensors of the adapter format (docs/adapters.md).
 func TestNumTrainableMatchesCreate(t *testing.T) {
 	lengths := [][]int{{16, 16}, {4, 0, 2}, {0, 0, 0}, {1, 5, 0, 3}, {0, 7}}
 	for _, d := range []int{32, 8} {
@@ -58,7 +58,7 @@ func TestNumTrainableMatchesCreate(t *testing.T) {
 				if want := c.NumTrainable(d); got != want {
 					t.Errorf("%s: Create made %d parameters, NumTrainable says %d", name, got, want)
 				}
-				// The tensors, by SPEC section 4's names.
+				// The tensors, by the adapter format's names (docs/adapters.md).
 				var want []string
 				if kind == method.PT {
 					want = append(want, "prompt.embedding")

@@ -92,7 +92,7 @@ type Config struct {
 	InitStd float64
 	// GateBiasInit is the initial value of the gate biases b_i (0 gives alpha = 0.5 at start).
 	GateBiasInit float64
-	// LayerScaleInit is lambda_i's initial value (SPEC: 1.0).
+	// LayerScaleInit is lambda_i's initial value (1.0 in the paper).
 	LayerScaleInit float64
 }
 
@@ -105,7 +105,7 @@ func Uniform(numLayers, p int) []int {
 	return lens
 }
 
-// Default is the SPEC's default configuration of kind k for a backbone of
+// Default is the default configuration (docs/methods.md) of kind k for a backbone of
 // numLayers layers: prefix (or prompt) length 16, mean gate pooling, prefix
 // dropout 0.1, initialisation N(0, 0.02), gate bias 0, lambda 1.
 func Default(k Kind, numLayers int) Config {
