@@ -36,7 +36,7 @@ func createdSize(t *testing.T, c method.Config, d int) (int, []string) {
 func TestNumTrainableMatchesCreate(t *testing.T) {
 	lengths := [][]int{{16, 16}, {4, 0, 2}, {0, 0, 0}, {1, 5, 0, 3}, {0, 7}}
 	for _, d := range []int{32, 8} {
-		for _, kind := range method.Kinds {
+		for _, kind := range paperKinds {
 			var configs []method.Config
 			if kind.HasPrefix() {
 				for _, lens := range lengths {
@@ -108,7 +108,7 @@ func TestNumTrainablePaperFormulas(t *testing.T) {
 		method.PT:             p * d,           // 12,288: one prompt [p, d]
 		method.FT:             0,               // the backbone is counted apart
 	}
-	for _, kind := range method.Kinds {
+	for _, kind := range paperKinds {
 		c := method.Default(kind, L)
 		if got := c.NumTrainable(d); got != want[kind] {
 			t.Errorf("%s at bert-base size: NumTrainable = %d, want %d", kind, got, want[kind])
