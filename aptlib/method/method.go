@@ -173,3 +173,25 @@ func (c *Config) NumTrainable(d int) int {
 	}
 	return n
 }
+
+// Describe says in words what configuration c trains, for messages: its kind,
+// then what of the configuration applies to it (the prefix lengths, the prompt
+// length, the gate pooling, the prefix dropout), as the method's Info says.
+// E.g. "apt with prefix lengths [3 0], gate pooling mean, prefix dropout 0.1".
+func (c *Config) Describe() string {
+	info := infoOf(c.Kind)
+	s := string(c.Kind)
+	if info.Prefix {
+		s += fmt.Sprintf(" with prefix lengths %v", c.PrefixLens)
+	}
+	if info.Prompt {
+		s += fmt.Sprintf(" with %d prompt embeddings", c.PromptLen)
+	}
+	if info.TokenGate {
+		s += fmt.Sprintf(", gate pooling %s", c.GatePooling)
+	}
+	if !info.TrainsBackbone {
+		s += fmt.Sprintf(", prefix dropout %g", c.PrefixDropout)
+	}
+	return s
+}

@@ -95,3 +95,22 @@ func TestParseKind(t *testing.T) {
 		t.Errorf("ParseKind(lora): %v", err)
 	}
 }
+
+// TestDescribe: what a configuration trains, in the words of checkpoint and
+// adapter messages.
+func TestDescribe(t *testing.T) {
+	for _, c := range []struct {
+		c    method.Config
+		want string
+	}{
+		{method.Config{Kind: method.APT, PrefixLens: []int{3, 0}, GatePooling: method.PoolMean, PrefixDropout: 0.1}, "apt with prefix lengths [3 0], gate pooling mean, prefix dropout 0.1"},
+		{method.Config{Kind: method.PT2, PrefixLens: []int{2, 2}, GatePooling: method.PoolCLS}, "pt2 with prefix lengths [2 2], prefix dropout 0"},
+		{method.Config{Kind: method.APTNoTokenGate, PrefixLens: []int{1}, GatePooling: method.PoolCLS}, "apt_no_token_gate with prefix lengths [1], prefix dropout 0"},
+		{method.Config{Kind: method.PT, PromptLen: 5, PrefixDropout: 0.2}, "pt with 5 prompt embeddings, prefix dropout 0.2"},
+		{method.Config{Kind: method.FT, PrefixDropout: 0.1}, "ft"},
+	} {
+		if got := c.c.Describe(); got != c.want {
+			t.Errorf("Describe(%+v) = %q, want %q", c.c, got, c.want)
+		}
+	}
+}
