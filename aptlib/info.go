@@ -55,11 +55,11 @@ func (w *Workbench) ModelInfo() (*ModelInfo, error) {
 		if k.HasPrefix() {
 			m.PrefixLens = lens
 		}
-		if k == method.PT {
+		if k.HasPrompt() {
 			m.PromptLen = w.intParam("prompt_len")
 		}
 		n := m.NumTrainable(c.HiddenSize) + info.HeadParams
-		if k == method.FT {
+		if k.TrainsBackbone() {
 			n += info.BackboneParams
 		}
 		info.Methods = append(info.Methods, MethodParams{Method: k, Trainable: n,

@@ -66,7 +66,7 @@ func EstimateMemory(s MemoryShape) MemoryEstimate {
 	}
 	rows := max(s.Batch, 1) * max(s.Choices, 1)
 	T := s.MaxLen
-	if s.Method.Kind == method.PT {
+	if s.Method.Kind.HasPrompt() {
 		T += s.Method.PromptLen
 	}
 	R, Tf := float64(rows), float64(T)
@@ -237,7 +237,7 @@ func (w *Workbench) checkMemory(spec *model.Spec, training bool) error {
 		c.Method.PrefixLens = method.Uniform(len(s.Method.PrefixLens), 16)
 		cands = append(cands, cand{"prefix_len", w.strParam("prefix_len"), c})
 	}
-	if s.Method.Kind == method.PT && s.Method.PromptLen > 16 {
+	if s.Method.Kind.HasPrompt() && s.Method.PromptLen > 16 {
 		c := s
 		c.Method.PromptLen = 16
 		cands = append(cands, cand{"prompt_len", strconv.Itoa(s.Method.PromptLen), c})

@@ -127,7 +127,7 @@ func Run(r Row, backendFlag string) Result {
 	if err != nil {
 		return Result{Err: err.Error()}
 	}
-	bert.InitRandom(ctx, cfg, 1, kind == method.FT)
+	bert.InitRandom(ctx, cfg, 1, kind.TrainsBackbone())
 	m := method.Default(kind, r.Layers)
 	if kind.HasPrefix() {
 		m.PrefixLens = method.Uniform(r.Layers, r.Prefix)

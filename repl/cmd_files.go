@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/tasks"
 )
 
@@ -21,7 +22,7 @@ func cmdSaveAdapter(_ context.Context, s *Shell, args []string) error {
 	if err != nil {
 		return fmt.Errorf("save adapter: %w", err)
 	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() && mustGet(s.w, "method") != "ft" {
+	if st, err := os.Stat(path); err == nil && st.IsDir() && !method.Kind(mustGet(s.w, "method")).TrainsBackbone() {
 		if err := s.w.CheckOutputDir("save adapter", path); err != nil {
 			return err // e.g. the loaded model's directory: suggest no file in it
 		}
@@ -32,7 +33,7 @@ func cmdSaveAdapter(_ context.Context, s *Shell, args []string) error {
 	}
 	m := mustGet(s.w, "method")
 	what := m
-	if m != "ft" {
+	if !method.Kind(m).TrainsBackbone() {
 		what += ", prefix_len " + mustGet(s.w, "prefix_len")
 	}
 	size := ""
@@ -60,7 +61,7 @@ func cmdLoadAdapter(_ context.Context, s *Shell, args []string) error {
 	}
 	m := mustGet(s.w, "method")
 	desc := m
-	if m != "ft" && m != "pt" {
+	if method.Kind(m).HasPrefix() {
 		desc += ", prefix_len " + mustGet(s.w, "prefix_len") + ", gate_pooling " + mustGet(s.w, "gate_pooling")
 	}
 	desc += ", max_len " + mustGet(s.w, "max_len")

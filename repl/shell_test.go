@@ -252,6 +252,7 @@ func TestFailures(t *testing.T) {
 		{s, []string{"set lrr=1"}, 1, `unknown setting "lrr" (did you mean lr?)`},
 		{s, []string{"set lr="}, 1, "lr needs a value"},
 		{s, []string{"set method=aptt"}, 1, `unknown method "aptt"`},
+		{s, []string{"set method=pt2+"}, 1, `"pt2+" is no method of its own`},
 		{s, []string{"set prefix_len=1,2"}, 1, "prefix_len lists 2 lengths for a model of 4 layers"},
 		{s, []string{"set epochs=3 batch_size=0"}, 1, "batch_size: must be at least 1 (already applied: epochs=3)"},
 		{fresh, []string{"eval"}, 1, "no model loaded"},

@@ -3,7 +3,6 @@ package adapter
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/aptbench/apt/aptlib/bert"
 	"github.com/aptbench/apt/aptlib/method"
@@ -12,8 +11,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-// methodScopes are the context scopes an adapter owns.
-var methodScopes = []string{method.ScopePrefix, method.ScopeGate, method.ScopeLayerScale, method.ScopePrompt, model.ScopeHead}
+// methodScopes are the context scopes an adapter owns: every method's and the head's.
+var methodScopes = append(method.Scopes(), model.ScopeHead)
 
 // Spec returns the model.Spec that runs the adapter on a backbone of config
 // bertCfg, with the head dropout set to the backbone's hidden_dropout_prob,
@@ -118,14 +117,7 @@ func (a *Adapter) Apply(ctx *context.Context, bertCfg *bert.Config) (spec *model
 // the named tensor, to exercise the restore.
 var applyFault func(tensor string) error
 
-func inMethodScope(v *context.Variable) bool {
-	for _, s := range methodScopes {
-		if v.Scope() == "/"+s || strings.HasPrefix(v.Scope(), "/"+s+"/") {
-			return true
-		}
-	}
-	return false
-}
+func inMethodScope(v *context.Variable) bool { return method.InScopes(v, methodScopes) }
 
 // methodSnapshot is a copy of the method and head variables of a context.
 type methodSnapshot struct {

@@ -1,5 +1,5 @@
 // Package adapter saves and loads what a parameter-efficient run produces, in
-// the formats of ../shared/SPEC.md section 4.
+// the formats of docs/adapters.md.
 //
 // An adapter file is one .safetensors file of F32 tensors (prefixes, gates,
 // layer scales or prompt, and the task head) plus a __metadata__ map of

@@ -2,7 +2,6 @@ package adapter
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
@@ -16,38 +15,22 @@ type TensorSpec struct {
 
 // Layout lists, in a fixed order, exactly the tensors an adapter of method
 // configuration c has for hidden size d and a head of outputs columns
-// (model.Spec.HeadOutputs): per layer i with p_i > 0 prefix.{i}.key/value, then
-// gate.{i}.weight/bias with a token gate and layer_scale.{i} with a layer gate;
-// prompt.embedding for PT; head.weight and head.bias always. FT has no adapter
-// layout (it panics; FT is saved with SaveModelDir).
+// (model.Spec.HeadOutputs): the method's own (method.Method.Tensors: per layer
+// i with p_i > 0 prefix.{i}.key/value, then gate.{i}.weight/bias with a token
+// gate and layer_scale.{i} with a layer gate; prompt.embedding for PT), then
+// head.weight and head.bias. A method that trains the backbone (FT) has no
+// adapter layout (it panics; FT is saved with SaveModelDir).
 func Layout(c *method.Config, d, outputs int) []TensorSpec {
-	if c.Kind == method.FT {
-		panic("adapter: method ft has no adapter layout (see SaveModelDir)")
+	if c.Kind.TrainsBackbone() {
+		panic(fmt.Sprintf("adapter: method %s has no adapter layout (see SaveModelDir)", c.Kind))
 	}
 	var out []TensorSpec
-	add := func(name string, shape ...int) { out = append(out, TensorSpec{name, shape}) }
-	if c.Kind.HasPrefix() {
-		for i, p := range c.PrefixLens {
-			if p == 0 {
-				continue
-			}
-			l := strconv.Itoa(i)
-			add(method.ScopePrefix+"."+l+".key", p, d)
-			add(method.ScopePrefix+"."+l+".value", p, d)
-			if c.Kind.HasTokenGate() {
-				add(method.ScopeGate+"."+l+".weight", d, p)
-				add(method.ScopeGate+"."+l+".bias", p)
-			}
-			if c.Kind.HasLayerGate() {
-				add(method.ScopeLayerScale + "." + l)
-			}
+	if m, ok := method.Lookup(c.Kind); ok {
+		for _, t := range m.Tensors(c, d) {
+			out = append(out, TensorSpec{t.Name, t.Shape})
 		}
 	}
-	if c.Kind == method.PT {
-		add(method.ScopePrompt+".embedding", c.PromptLen, d)
-	}
-	add(model.ScopeHead+".weight", d, outputs)
-	add(model.ScopeHead+".bias", outputs)
+	out = append(out, TensorSpec{model.ScopeHead + ".weight", []int{d, outputs}}, TensorSpec{model.ScopeHead + ".bias", []int{outputs}})
 	return out
 }
 
@@ -65,45 +48,26 @@ func Size(layout []TensorSpec) int64 {
 	return n
 }
 
-// tensorName splits an adapter tensor name into its kind ("prefix.key",
-// "prefix.value", "gate.weight", "gate.bias", "layer_scale", "prompt",
-// "head.weight", "head.bias") and layer (-1 when not per layer). ok is false
-// for a name that is no adapter tensor at all.
-func tensorName(name string) (kind string, layer int, ok bool) {
-	switch name {
-	case method.ScopePrompt + ".embedding":
-		return "prompt", -1, true
-	case model.ScopeHead + ".weight", model.ScopeHead + ".bias":
+// tensorName matches an adapter tensor name against the names of every
+// method (method.ParseTensorName) and the head's: pattern is "prefix.{i}.key",
+// "layer_scale.{i}", "prompt.embedding", "head.weight", ... and layer the
+// number in place of {i} (-1 when not per layer). ok is false for a name that
+// is no adapter tensor at all.
+func tensorName(name string) (pattern string, layer int, ok bool) {
+	if name == model.ScopeHead+".weight" || name == model.ScopeHead+".bias" {
 		return name, -1, true
 	}
-	var scope, rest string
-	for _, s := range []string{method.ScopePrefix, method.ScopeGate, method.ScopeLayerScale} {
-		if len(name) > len(s)+1 && name[:len(s)+1] == s+"." {
-			scope, rest = s, name[len(s)+1:]
-		}
+	return method.ParseTensorName(name)
+}
+
+// formatNames are the tensor names of the adapter format, "{i}" for a layer
+// number: every method's (method.Info.Names), then the head's.
+func formatNames() []string {
+	var out []string
+	for _, m := range method.Methods() {
+		out = append(out, m.Info().Names...)
 	}
-	if scope == "" {
-		return "", 0, false
-	}
-	num, suffix := rest, ""
-	for j := range len(rest) {
-		if rest[j] == '.' {
-			num, suffix = rest[:j], rest[j+1:]
-			break
-		}
-	}
-	layer, err := strconv.Atoi(num)
-	if err != nil || layer < 0 || strconv.Itoa(layer) != num {
-		return "", 0, false
-	}
-	switch {
-	case scope == method.ScopePrefix && (suffix == "key" || suffix == "value"),
-		scope == method.ScopeGate && (suffix == "weight" || suffix == "bias"):
-		return scope + "." + suffix, layer, true
-	case scope == method.ScopeLayerScale && suffix == "":
-		return scope, layer, true
-	}
-	return "", 0, false
+	return append(out, model.ScopeHead+".weight", model.ScopeHead+".bias")
 }
 
 // shapeString prints a shape as [a b], [] for a scalar.

@@ -2,6 +2,7 @@ package adapter
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -102,10 +103,10 @@ func (a *Adapter) readMetadata(md map[string]string, fullModel bool) error {
 	kind, ok := parseKind(s)
 	switch {
 	case !ok:
-		return a.fail("", "unknown method %q (want one of apt, apt_no_token_gate, apt_no_layer_gate, pt2, pt)", s)
-	case kind == method.FT && !fullModel:
-		return a.fail("", "method ft is saved as a model directory, not as an adapter file (see adapter.LoadModelDir)")
-	case kind != method.FT && fullModel:
+		return a.fail("", "unknown method %q (want one of %s)", s, strings.Join(adapterKinds(), ", "))
+	case kind.TrainsBackbone() && !fullModel:
+		return a.fail("", "method %s is saved as a model directory, not as an adapter file (see adapter.LoadModelDir)", kind)
+	case !kind.TrainsBackbone() && fullModel:
 		return a.fail("", "method %s is saved as an adapter file, not as a model directory (see adapter.Load)", kind)
 	}
 	if s, err = required(KeyHead); err != nil {
@@ -197,7 +198,7 @@ func (a *Adapter) readTensors(f *safetensors.File) error {
 	for _, name := range f.Names() {
 		info, _ := f.Info(name)
 		if _, _, ok := tensorName(name); !ok {
-			return a.fail(name, "unexpected tensor: not a tensor of the adapter format (prefix.{i}.key/value, gate.{i}.weight/bias, layer_scale.{i}, prompt.embedding, head.weight/bias)")
+			return a.fail(name, "unexpected tensor: not a tensor of the adapter format (%s)", strings.Join(formatNames(), ", "))
 		}
 		if info.DType != "F32" {
 			return a.fail(name, "dtype %s, adapter tensors are F32", info.DType)
@@ -221,10 +222,10 @@ func (a *Adapter) readTensors(f *safetensors.File) error {
 		expected[want.Name] = true
 		info, ok := infos[want.Name]
 		if !ok {
-			return a.fail(want.Name, "missing: method %s needs it with shape %s (%s)", a.Method.Kind, shapeString(want.Shape), why(want.Name))
+			return a.fail(want.Name, "missing: method %s needs it with shape %s (%s)", a.Method.Kind, shapeString(want.Shape), why(want))
 		}
 		if !slices.Equal(info.Shape, want.Shape) && !(len(info.Shape) == 0 && len(want.Shape) == 0) {
-			return a.fail(want.Name, "shape %s, expected %s (%s)", shapeString(info.Shape), shapeString(want.Shape), why(want.Name))
+			return a.fail(want.Name, "shape %s, expected %s (%s)", shapeString(info.Shape), shapeString(want.Shape), why(want))
 		}
 	}
 	for _, name := range f.Names() {
@@ -286,58 +287,34 @@ func (a *Adapter) headShape(infos map[string]safetensors.TensorInfo) error {
 	return nil
 }
 
-// lengths completes the method configuration with the prefix lengths (when
-// the metadata did not give them) and the prompt length, from the tensors. It
-// returns a function that explains where a tensor's expected shape comes from.
-func (a *Adapter) lengths(infos map[string]safetensors.TensorInfo) (func(string) string, error) {
+// lengths completes the method configuration with the lengths the metadata
+// did not give, from the tensors (method.Method.FromShapes: PT-2's per-layer
+// prefix lengths, PT's prompt length). It returns a function that explains
+// where a tensor's expected shape comes from.
+func (a *Adapter) lengths(infos map[string]safetensors.TensorInfo) (func(TensorSpec) string, error) {
 	c := &a.Method
-	source := map[int]string{} // layer -> where p_i came from
-	if c.Kind.HasPrefix() && !a.lensFromMetadata {
-		// Without prefix_lens, a layer's length is the first dimension of its
-		// key prefix (or of whatever per-layer tensor it has). With no
-		// per-layer tensor at all (a head-only PT-2 probe) the list is empty:
-		// Spec and Apply give every layer of the backbone length 0.
-		layers := 0
-		for name := range infos {
-			if _, l, _ := tensorName(name); l >= 0 {
-				layers = max(layers, l+1)
-			}
+	var source map[int]string // layer -> the tensor p_i came from
+	if m, ok := method.Lookup(c.Kind); ok {
+		shapes := make(map[string][]int, len(infos))
+		for name, info := range infos {
+			shapes[name] = info.Shape
 		}
-		c.PrefixLens = make([]int, layers)
-		for i := range layers {
-			l := strconv.Itoa(i)
-			for _, cand := range []struct {
-				name string
-				dim  int
-			}{{"prefix." + l + ".key", 0}, {"prefix." + l + ".value", 0}, {"gate." + l + ".weight", 1}, {"gate." + l + ".bias", 0}} {
-				if info, ok := infos[cand.name]; ok && len(info.Shape) > cand.dim {
-					c.PrefixLens[i], source[i] = info.Shape[cand.dim], cand.name
-					break
-				}
+		var err error
+		if source, err = m.FromShapes(c, shapes); err != nil {
+			var se *method.ShapeError
+			if errors.As(err, &se) {
+				return nil, a.fail(se.Tensor, "%s", se.Msg)
 			}
+			return nil, a.fail("", "%v", err)
 		}
 	}
-	if c.Kind == method.PT {
-		const pe = method.ScopePrompt + ".embedding"
-		if info, ok := infos[pe]; ok && len(info.Shape) == 2 {
-			if c.PromptLen != 0 && c.PromptLen != info.Shape[0] {
-				return nil, a.fail(pe, "shape %s, but the %s metadata says p = %d", shapeString(info.Shape), KeyPromptLen, c.PromptLen)
-			}
-			c.PromptLen = info.Shape[0]
-		}
-		if c.PromptLen == 0 {
-			c.PromptLen = 1 // reported below as the missing or mis-shaped prompt.embedding
-		}
-	}
-	why := func(name string) string {
+	why := func(t TensorSpec) string {
 		d := fmt.Sprintf("d = %d from head.weight", a.HiddenSize)
-		kind, l, _ := tensorName(name)
+		_, l, _ := tensorName(t.Name)
 		switch {
-		case kind == "head.bias":
+		case t.Name == model.ScopeHead+".bias":
 			return fmt.Sprintf("num_labels = %d from head.weight", a.HeadOutputs())
-		case kind == "prompt":
-			return d
-		case kind == "layer_scale":
+		case len(t.Shape) == 0:
 			return "a scalar"
 		case l >= 0 && a.lensFromMetadata:
 			return fmt.Sprintf("p_%d = %d from the %s metadata, %s", l, c.PrefixLens[l], KeyPrefixLens, d)
@@ -361,20 +338,38 @@ func (a *Adapter) HeadOutputs() int {
 // this adapter's method.
 func (a *Adapter) whyUnexpected(name string) string {
 	c := &a.Method
-	kind, l, _ := tensorName(name)
+	pattern, l, _ := tensorName(name)
+	info := method.Info{Kind: c.Kind}
+	if m, ok := method.Lookup(c.Kind); ok {
+		info = m.Info()
+	}
+	scope, _, _ := strings.Cut(pattern, ".")
 	switch {
-	case kind == "prompt":
-		return "only method pt has a prompt"
-	case l >= 0 && !c.Kind.HasPrefix():
+	case l < 0:
+		return fmt.Sprintf("only method %s has a %s", strings.Join(owners(pattern), ", "), scope)
+	case !info.Prefix:
 		return fmt.Sprintf("method %s has no per-layer prefixes", c.Kind)
-	case strings.HasPrefix(kind, method.ScopeGate) && !c.Kind.HasTokenGate():
+	case scope == method.ScopeGate && !info.TokenGate:
 		return fmt.Sprintf("method %s has no token gate", c.Kind)
-	case kind == method.ScopeLayerScale && !c.Kind.HasLayerGate():
+	case scope == method.ScopeLayerScale && !info.LayerGate:
 		return fmt.Sprintf("method %s has no layer gate", c.Kind)
+	case !slices.Contains(info.Names, pattern):
+		return fmt.Sprintf("method %s has no %s tensors", c.Kind, pattern)
 	case l >= len(c.PrefixLens):
 		return fmt.Sprintf("layer %d is beyond the %d layers of %s %v", l, len(c.PrefixLens), KeyPrefixLens, c.PrefixLens)
 	case c.PrefixLens[l] == 0:
 		return fmt.Sprintf("layer %d has no prefix (p_%d = 0), so it has no entries", l, l)
 	}
 	return "not in the method's layout"
+}
+
+// owners are the methods that can have a tensor of pattern (method.Info.Names).
+func owners(pattern string) []string {
+	var out []string
+	for _, m := range method.Methods() {
+		if info := m.Info(); slices.Contains(info.Names, pattern) {
+			out = append(out, string(info.Kind))
+		}
+	}
+	return out
 }

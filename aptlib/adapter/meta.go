@@ -15,7 +15,7 @@ import (
 const Format = "apt-adapter/1"
 
 // Metadata keys of an adapter file (all values are strings). The first group is
-// fixed by SPEC section 4; the second records the rest of the method
+// fixed by the adapter format (docs/adapters.md); the second records the rest of the method
 // configuration, so that Load rebuilds method.Config exactly.
 const (
 	KeyFormat          = "format"
@@ -127,7 +127,7 @@ func (m Meta) metadata(spec *model.Spec) map[string]string {
 	if c.Kind.HasPrefix() {
 		md[KeyPrefixLens] = mustJSON(c.PrefixLens)
 	}
-	if c.Kind == method.PT {
+	if c.Kind.HasPrompt() {
 		md[KeyPromptLen] = strconv.Itoa(c.PromptLen)
 	}
 	md[KeyPrefixDropout] = formatFloat(c.PrefixDropout)
@@ -151,7 +151,8 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-// parseKind accepts exactly the method names of the adapter format.
+// parseKind accepts exactly the method names of the adapter format (no
+// aliases, as method.ParseKind takes).
 func parseKind(s string) (method.Kind, bool) {
 	for _, k := range method.Kinds {
 		if string(k) == s {
@@ -159,6 +160,18 @@ func parseKind(s string) (method.Kind, bool) {
 		}
 	}
 	return "", false
+}
+
+// adapterKinds are the methods saved as adapter files: those that keep the
+// backbone frozen.
+func adapterKinds() []string {
+	var out []string
+	for _, k := range method.Kinds {
+		if !k.TrainsBackbone() {
+			out = append(out, string(k))
+		}
+	}
+	return out
 }
 
 // parseHead accepts exactly the head names of the adapter format.

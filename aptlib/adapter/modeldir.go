@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/aptbench/apt/aptlib/bert"
-	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
 	"github.com/aptbench/apt/aptlib/safetensors"
 	"github.com/aptbench/apt/internal/outguard"
@@ -56,7 +55,7 @@ func SaveModelDir(dir string, ctx *context.Context, spec *model.Spec, meta Meta)
 	if spec == nil || spec.Bert == nil {
 		return fail("no model spec (or no backbone config in it)")
 	}
-	if spec.Method.Kind != method.FT {
+	if !spec.Method.Kind.TrainsBackbone() {
 		return fail("method %s keeps the backbone frozen: save its adapter with adapter.Save", spec.Method.Kind)
 	}
 	if err := spec.Validate(); err != nil {

@@ -29,8 +29,8 @@ func Save(path string, ctx *context.Context, spec *model.Spec, meta Meta) error 
 	if spec == nil || spec.Bert == nil {
 		return fail("no model spec (or no backbone config in it)")
 	}
-	if spec.Method.Kind == method.FT {
-		return fail("method ft fine-tunes the whole backbone and has no adapter file; save a model directory with adapter.SaveModelDir")
+	if spec.Method.Kind.TrainsBackbone() {
+		return fail("method %s fine-tunes the whole backbone and has no adapter file; save a model directory with adapter.SaveModelDir", spec.Method.Kind)
 	}
 	if err := spec.Validate(); err != nil {
 		return fail("%v", err)

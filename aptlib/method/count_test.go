@@ -30,13 +30,13 @@ func createdSize(t *testing.T, c method.Config, d int) (int, []string) {
 	return n, names
 }
 
-// TestNumTrainableMatchesCreate (issue 3, point 6): the analytic count equals the
+// TestNumTrainableMatchesCreate: the analytic count equals the
 // variables method.Create makes, for every kind and for unequal lengths with zeros,
-// and Create makes exactly the SPEC section 4 tensors.
+// and Create makes exactly the tensors of the adapter format (docs/adapters.md).
 func TestNumTrainableMatchesCreate(t *testing.T) {
 	lengths := [][]int{{16, 16}, {4, 0, 2}, {0, 0, 0}, {1, 5, 0, 3}, {0, 7}}
 	for _, d := range []int{32, 8} {
-		for _, kind := range method.Kinds {
+		for _, kind := range paperKinds {
 			var configs []method.Config
 			if kind.HasPrefix() {
 				for _, lens := range lengths {
@@ -58,7 +58,7 @@ func TestNumTrainableMatchesCreate(t *testing.T) {
 				if want := c.NumTrainable(d); got != want {
 					t.Errorf("%s: Create made %d parameters, NumTrainable says %d", name, got, want)
 				}
-				// The tensors, by SPEC section 4's names.
+				// The tensors, by the adapter format's names (docs/adapters.md).
 				var want []string
 				if kind == method.PT {
 					want = append(want, "prompt.embedding")
@@ -108,7 +108,7 @@ func TestNumTrainablePaperFormulas(t *testing.T) {
 		method.PT:             p * d,           // 12,288: one prompt [p, d]
 		method.FT:             0,               // the backbone is counted apart
 	}
-	for _, kind := range method.Kinds {
+	for _, kind := range paperKinds {
 		c := method.Default(kind, L)
 		if got := c.NumTrainable(d); got != want[kind] {
 			t.Errorf("%s at bert-base size: NumTrainable = %d, want %d", kind, got, want[kind])

@@ -20,10 +20,10 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-// The APT golden test (issue 3, point 9): the forward pass of APT, its ablations and
+// The APT golden test: the forward pass of APT, its ablations and
 // PT-2 on random checkpoints, with random adapters of unequal per-layer lengths
 // (zeros included) on a padded batch, against testdata/make_apt_golden.py, an
-// independent PyTorch reference written from SPEC section 2 (in float64).
+// independent PyTorch reference written from the math of docs/methods.md (in float64).
 
 const goldenTol = 1e-4
 
@@ -67,7 +67,7 @@ func readAPTGolden(t *testing.T) *aptGolden {
 	return &g
 }
 
-// loadAdapterFile sets every tensor of an adapter file (SPEC section 4 names) as the
+// loadAdapterFile sets every tensor of an adapter file (docs/adapters.md names) as the
 // variable of the same name (method.VariablePath: "prefix.3.key" -> /prefix/3 key,
 // "head.weight" -> /head weight).
 func loadAdapterFile(t *testing.T, ctx *context.Context, path string) map[string]*tensors.Tensor {

@@ -1,11 +1,3 @@
-// Package method holds every parameter-efficient method of the workbench as one
-// mechanism: a set of per-layer prefixes (key and value slots in front of each
-// layer's attention, P-Tuning v2), optionally weighted by APT's token-level gate
-// alpha_i and layer-level scale lambda_i, or prompt embeddings in front of the
-// input (prompt tuning), or nothing at all with the backbone trainable (full
-// fine-tuning). The math follows ../shared/SPEC.md section 2 and Zhang et al.,
-// "Towards Adaptive Prefix Tuning for Parameter-Efficient Language Model
-// Fine-tuning" (ACL 2023), eq. 3-5.
 package method
 
 import (
@@ -26,24 +18,28 @@ const (
 	APTNoLayerGate Kind = "apt_no_layer_gate" // ablation: lambda = 1, fixed
 )
 
-// Kinds lists every method, in the order the paper's tables use.
-var Kinds = []Kind{FT, PT, PT2, APT, APTNoTokenGate, APTNoLayerGate}
+// Kinds lists every method, in the order the paper's tables use (the registry's).
+var Kinds = kindsOf(registry)
 
-// ParseKind accepts a method name (case-insensitive; "pt-2", "p-tuning-v2" and
-// "prefix" are accepted for pt2; "pt2*" and "pt2+" are PT-2 runs whose prefix
-// lengths come from ProbeLengths / MatchParameters).
+// ParseKind accepts a method name or one of its Info.Aliases ("pt-2",
+// "p-tuning-v2" and "prefix" for pt2; "fine-tuning", "finetune" for ft),
+// case-insensitively. PT-2* and PT-2+ ("pt2*", "pt2+") are no methods of their
+// own: they are PT-2 runs whose per-layer prefix lengths come from a trained APT
+// (ProbeLengths, MatchParameters); ParseKind refuses them with an error that
+// says how to run them.
 func ParseKind(s string) (Kind, error) {
 	k := strings.ToLower(strings.TrimSpace(s))
-	switch k {
-	case "pt-2", "p-tuning-v2", "prefix", "pt2*", "pt2+", "pt-2*", "pt-2+":
-		return PT2, nil
-	case "fine-tuning", "finetune":
-		return FT, nil
-	}
-	for _, kind := range Kinds {
-		if Kind(k) == kind {
-			return kind, nil
+	for _, m := range registry {
+		info := m.Info()
+		if Kind(k) == info.Kind || slices.Contains(info.Aliases, k) {
+			return info.Kind, nil
 		}
+	}
+	switch strings.ReplaceAll(k, "-", "") {
+	case "pt2*", "pt2+":
+		return "", fmt.Errorf("%q is no method of its own but pt2 with per-layer prefix lengths from a trained APT run "+
+			"(pt2*: in proportion to its gates, pt2+: matching its parameter count): set method=pt2 and prefix_len "+
+			"to a comma list of one length per layer, or run apt-repro -methods %s", s, strings.ReplaceAll(k, "-", ""))
 	}
 	return "", fmt.Errorf("unknown method %q (one of %s)", s, strings.Join(kindStrings(), ", "))
 }
@@ -56,19 +52,23 @@ func kindStrings() []string {
 	return out
 }
 
-// HasPrefix: the method puts key/value slots in front of each layer's attention.
-func (k Kind) HasPrefix() bool {
-	return k == PT2 || k == APT || k == APTNoTokenGate || k == APTNoLayerGate
-}
+// HasPrefix: the method puts key/value slots in front of each layer's attention
+// (Info.Prefix; its Config.PrefixLens apply).
+func (k Kind) HasPrefix() bool { return infoOf(k).Prefix }
+
+// HasPrompt: the method puts embeddings in front of the input (Info.Prompt; its
+// Config.PromptLen applies).
+func (k Kind) HasPrompt() bool { return infoOf(k).Prompt }
 
 // HasTokenGate: alpha_i = sigmoid(h_{i-1} W_i + b_i) weighs each prefix slot.
-func (k Kind) HasTokenGate() bool { return k == APT || k == APTNoLayerGate }
+func (k Kind) HasTokenGate() bool { return infoOf(k).TokenGate }
 
 // HasLayerGate: a learnable scalar lambda_i (initialised to 1) scales layer i's prefix.
-func (k Kind) HasLayerGate() bool { return k == APT || k == APTNoTokenGate }
+func (k Kind) HasLayerGate() bool { return infoOf(k).LayerGate }
 
-// TrainsBackbone: the backbone's weights are trainable (only FT).
-func (k Kind) TrainsBackbone() bool { return k == FT }
+// TrainsBackbone: the backbone's weights are trainable (only FT), and a run is
+// saved as a model directory rather than an adapter file.
+func (k Kind) TrainsBackbone() bool { return infoOf(k).TrainsBackbone }
 
 // Gate pooling: how h_{i-1}, the gate's input, is pooled from the previous layer.
 const (
@@ -92,7 +92,7 @@ type Config struct {
 	InitStd float64
 	// GateBiasInit is the initial value of the gate biases b_i (0 gives alpha = 0.5 at start).
 	GateBiasInit float64
-	// LayerScaleInit is lambda_i's initial value (SPEC: 1.0).
+	// LayerScaleInit is lambda_i's initial value (1.0 in the paper).
 	LayerScaleInit float64
 }
 
@@ -105,15 +105,15 @@ func Uniform(numLayers, p int) []int {
 	return lens
 }
 
-// Default is the SPEC's default configuration of kind k for a backbone of
+// Default is the default configuration (docs/methods.md) of kind k for a backbone of
 // numLayers layers: prefix (or prompt) length 16, mean gate pooling, prefix
 // dropout 0.1, initialisation N(0, 0.02), gate bias 0, lambda 1.
 func Default(k Kind, numLayers int) Config {
 	c := Config{Kind: k, GatePooling: PoolMean, PrefixDropout: 0.1, InitStd: 0.02, LayerScaleInit: 1}
-	switch {
-	case k.HasPrefix():
+	if k.HasPrefix() {
 		c.PrefixLens = Uniform(numLayers, 16)
-	case k == PT:
+	}
+	if k.HasPrompt() {
 		c.PromptLen = 16
 	}
 	return c
@@ -136,8 +136,8 @@ func (c *Config) Validate(numLayers int) error {
 	} else if len(c.PrefixLens) > 0 && slices.Max(c.PrefixLens) > 0 {
 		return fmt.Errorf("method %s has no prefixes, but prefix lengths %v were given", c.Kind, c.PrefixLens)
 	}
-	if c.Kind == PT && c.PromptLen <= 0 {
-		return fmt.Errorf("method pt needs a prompt length > 0, got %d", c.PromptLen)
+	if c.Kind.HasPrompt() && c.PromptLen <= 0 {
+		return fmt.Errorf("method %s needs a prompt length > 0, got %d", c.Kind, c.PromptLen)
 	}
 	if c.GatePooling != PoolMean && c.GatePooling != PoolCLS {
 		return fmt.Errorf("gate_pooling %q: want %q or %q", c.GatePooling, PoolMean, PoolCLS)
@@ -157,26 +157,41 @@ func (c *Config) TotalPrefix() int {
 	return n
 }
 
-// NumTrainable is the analytic number of trainable parameters the method adds
-// for hidden size d (the task head and, for FT, the backbone are counted apart):
-// PT-2: sum_i 2 p_i d; APT adds the token gates sum_i (d p_i + p_i) and one
-// lambda per layer with a prefix; PT: p d.
+// NumTrainable is the number of trainable parameters the method adds for
+// hidden size d: the sizes of its Method.Tensors, so exactly what Create makes
+// (the task head and, for FT, the backbone are counted apart). PT-2:
+// sum_i 2 p_i d; APT adds the token gates sum_i (d p_i + p_i) and one lambda per
+// layer with a prefix; PT: p d.
 func (c *Config) NumTrainable(d int) int {
-	n := 0
-	if c.Kind == PT {
-		return c.PromptLen * d
+	m, ok := Lookup(c.Kind)
+	if !ok {
+		return 0
 	}
-	for _, p := range c.PrefixLens {
-		if p == 0 {
-			continue
-		}
-		n += 2 * p * d
-		if c.Kind.HasTokenGate() {
-			n += d*p + p
-		}
-		if c.Kind.HasLayerGate() {
-			n++
-		}
+	n := 0
+	for _, t := range m.Tensors(c, d) {
+		n += t.Size()
 	}
 	return n
+}
+
+// Describe says in words what configuration c trains, for messages: its kind,
+// then what of the configuration applies to it (the prefix lengths, the prompt
+// length, the gate pooling, the prefix dropout), as the method's Info says.
+// E.g. "apt with prefix lengths [3 0], gate pooling mean, prefix dropout 0.1".
+func (c *Config) Describe() string {
+	info := infoOf(c.Kind)
+	s := string(c.Kind)
+	if info.Prefix {
+		s += fmt.Sprintf(" with prefix lengths %v", c.PrefixLens)
+	}
+	if info.Prompt {
+		s += fmt.Sprintf(" with %d prompt embeddings", c.PromptLen)
+	}
+	if info.TokenGate {
+		s += fmt.Sprintf(", gate pooling %s", c.GatePooling)
+	}
+	if !info.TrainsBackbone {
+		s += fmt.Sprintf(", prefix dropout %g", c.PrefixDropout)
+	}
+	return s
 }

@@ -7,7 +7,7 @@ import (
 	"slices"
 )
 
-// PT-2* and PT-2+ (SPEC section 2; Zhang et al. 2023, "gate as probing"):
+// PT-2* and PT-2+ (docs/methods.md; Zhang et al. 2023, "gate as probing"):
 //
 //   - PT-2* is a PT-2 whose per-layer prefix lengths come from a trained APT's gates:
 //     LayerScores turns the gates into one weight per layer and ProbeLengths turns
