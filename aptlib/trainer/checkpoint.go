@@ -232,7 +232,7 @@ func (t *Trainer) checkCheckpoint(fail failFunc, md map[string]string) error {
 	have := t.Spec.Method
 	if mc.Kind != have.Kind || !slices.Equal(mc.PrefixLens, have.PrefixLens) || mc.PromptLen != have.PromptLen ||
 		mc.GatePooling != have.GatePooling || mc.PrefixDropout != have.PrefixDropout {
-		return fail("made for method %s; this trainer runs %s", describeMethod(mc), describeMethod(have))
+		return fail("made for method %s; this trainer runs %s", mc.Describe(), have.Describe())
 	}
 	if md[ckHead] != string(t.Spec.Head) || md[ckNumLabels] != strconv.Itoa(t.Spec.NumLabels) {
 		return fail("made for a %s head of %s labels, this trainer has a %s head of %d", md[ckHead], md[ckNumLabels], t.Spec.Head, t.Spec.NumLabels)
@@ -571,23 +571,6 @@ func configDiff(saved, have *bert.Config) string {
 		}
 	}
 	return strings.Join(diffs, ", ")
-}
-
-func describeMethod(c method.Config) string {
-	s := string(c.Kind)
-	if c.Kind.HasPrefix() {
-		s += fmt.Sprintf(" with prefix lengths %v", c.PrefixLens)
-	}
-	if c.Kind == method.PT {
-		s += fmt.Sprintf(" with %d prompt embeddings", c.PromptLen)
-	}
-	if c.Kind.HasTokenGate() {
-		s += fmt.Sprintf(", gate pooling %s", c.GatePooling)
-	}
-	if c.Kind != method.FT {
-		s += fmt.Sprintf(", prefix dropout %g", c.PrefixDropout)
-	}
-	return s
 }
 
 func ckptJSON(v any) string {
