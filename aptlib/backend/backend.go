@@ -35,7 +35,6 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
-	"github.com/pkg/errors"
 
 	"github.com/aptbench/apt/gobackend"
 )
@@ -85,13 +84,13 @@ func Choose(flag string) (Choice, error) {
 	case "xla", XLACPU, XLACUDA:
 		return chooseXLA(name, source, requested)
 	}
-	return Choice{}, errors.Errorf("unknown backend %q (from %s): valid names are %s", name, source, validNames)
+	return Choice{}, fmt.Errorf("unknown backend %q (from %s): valid names are %s", name, source, validNames)
 }
 
 // chooseXLA handles an explicit request for XLA ("xla", "xla:cpu" or "xla:cuda").
 func chooseXLA(name, source, requested string) (Choice, error) {
 	if !xlaLinked {
-		return Choice{}, errors.Errorf("backend %q (%s): this binary was built with the noxla tag, without XLA; "+
+		return Choice{}, fmt.Errorf("backend %q (%s): this binary was built with the noxla tag, without XLA; "+
 			"rebuild without it or use --backend go", name, source)
 	}
 	if name == "xla" {
@@ -109,7 +108,7 @@ func chooseXLA(name, source, requested string) (Choice, error) {
 		return Choice{}, missingPlugin(name, source)
 	}
 	if platform == "cuda" && !hasNvidiaGPU() {
-		return Choice{}, errors.Errorf("backend %q (%s): the PJRT CUDA plugin is installed (%s) but no NVIDIA GPU was found "+
+		return Choice{}, fmt.Errorf("backend %q (%s): the PJRT CUDA plugin is installed (%s) but no NVIDIA GPU was found "+
 			"(no /dev/nvidia*, nvidia-smi fails); use --backend go or xla:cpu", name, source, p)
 	}
 	return Choice{Name: name, Reason: requested + ", plugin found at " + p, Plugin: p}, nil
@@ -140,7 +139,7 @@ func automatic() Choice {
 
 // missingPlugin is the error for an explicitly requested XLA backend whose plugin is not installed.
 func missingPlugin(name, source string) error {
-	return errors.Errorf("backend %q (%s): the PJRT plugin is missing: no pjrt_c_api_<cpu|cuda>_plugin.so found (searched %s). "+
+	return fmt.Errorf("backend %q (%s): the PJRT plugin is missing: no pjrt_c_api_<cpu|cuda>_plugin.so found (searched %s). "+
 		"Nothing is downloaded automatically: install it with `go run github.com/gomlx/go-xla/cmd/pjrt_installer@latest -autoinstall` "+
 		"(needs network; installs into ~/.local/lib/go-xla), or set PJRT_PLUGIN_LIBRARY_PATH to a directory holding the plugin "+
 		"(JAX's xla_cuda_plugin.so is accepted for CUDA), or use --backend go",
@@ -157,7 +156,7 @@ func New(flag string) (b backends.Backend, c Choice, err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			b, err = nil, errors.Errorf("creating backend %s: panic: %v", c.Name, r)
+			b, err = nil, fmt.Errorf("creating backend %s: panic: %v", c.Name, r)
 		}
 	}()
 	switch c.Name {
@@ -169,7 +168,7 @@ func New(flag string) (b backends.Backend, c Choice, err error) {
 		b, err = newXLA(c)
 	}
 	if err != nil {
-		return nil, c, errors.WithMessagef(err, "creating backend %s (%s)", c.Name, c.Reason)
+		return nil, c, fmt.Errorf("creating backend %s (%s): %w", c.Name, c.Reason, err)
 	}
 	return b, c, nil
 }
