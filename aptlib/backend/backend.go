@@ -1,4 +1,5 @@
-// Package backend chooses and creates the GoMLX backend (SPEC section 6).
+// Package backend chooses and creates the GoMLX backend; docs/backends.md is
+// the user's side of these rules.
 //
 // The backend comes from the --backend flag, else from $GOMLX_BACKEND, else it
 // is chosen automatically: XLA on CUDA, then XLA on CPU, but only when the
@@ -57,14 +58,27 @@ const validNames = `"go", "simplego", "xla:cpu", "xla:cuda", "xla" (best install
 type Choice struct {
 	// Name is "go", "simplego", "xla:cpu" or "xla:cuda".
 	Name string
-	// Reason is one human line saying why this backend was chosen.
+	// Reason is one human line saying why this backend was chosen, with the
+	// details: the plugin's path, or every directory searched for one.
 	Reason string
+	// Brief is Reason without the paths, short enough for a startup line; ""
+	// when Reason is already short (Line then uses Reason).
+	Brief string
 	// Plugin is the path of the PJRT plugin file for the xla:* backends, "" for go and simplego.
 	Plugin string
 }
 
-// String returns "name (reason)".
+// String returns "name (reason)", with the details (`show status` prints it).
 func (c Choice) String() string { return fmt.Sprintf("%s (%s)", c.Name, c.Reason) }
+
+// Line returns "name (brief)": String without the plugin paths, one short line
+// (the shell's startup line). It is String when Brief is empty.
+func (c Choice) Line() string {
+	if c.Brief == "" {
+		return c.String()
+	}
+	return fmt.Sprintf("%s (%s)", c.Name, c.Brief)
+}
 
 // Choose picks the backend: flag (from --backend) beats $GOMLX_BACKEND, which
 // beats the automatic choice. It only looks for plugin files; it loads nothing.
@@ -95,10 +109,10 @@ func chooseXLA(name, source, requested string) (Choice, error) {
 	}
 	if name == "xla" {
 		if p, ok := findPlugin("cuda"); ok && hasNvidiaGPU() {
-			return Choice{Name: XLACUDA, Reason: requested + ", CUDA plugin found at " + p, Plugin: p}, nil
+			return Choice{Name: XLACUDA, Reason: requested + ", CUDA plugin found at " + p, Brief: requested + ", CUDA plugin found", Plugin: p}, nil
 		}
 		if p, ok := findPlugin("cpu"); ok {
-			return Choice{Name: XLACPU, Reason: requested + ", CPU plugin found at " + p, Plugin: p}, nil
+			return Choice{Name: XLACPU, Reason: requested + ", CPU plugin found at " + p, Brief: requested + ", CPU plugin found", Plugin: p}, nil
 		}
 		return Choice{}, missingPlugin(name, source)
 	}
@@ -111,30 +125,35 @@ func chooseXLA(name, source, requested string) (Choice, error) {
 		return Choice{}, fmt.Errorf("backend %q (%s): the PJRT CUDA plugin is installed (%s) but no NVIDIA GPU was found "+
 			"(no /dev/nvidia*, nvidia-smi fails); use --backend go or xla:cpu", name, source, p)
 	}
-	return Choice{Name: name, Reason: requested + ", plugin found at " + p, Plugin: p}, nil
+	return Choice{Name: name, Reason: requested + ", plugin found at " + p, Brief: requested + ", plugin found", Plugin: p}, nil
 }
 
-// automatic applies SPEC section 6: XLA CUDA, then XLA CPU, when installed; else go.
+// automatic is the choice when neither the flag nor $GOMLX_BACKEND names a
+// backend: XLA CUDA (plugin and an NVIDIA GPU), then XLA CPU, only when the
+// PJRT plugin is already installed; else go (docs/backends.md).
 func automatic() Choice {
 	if !xlaLinked {
 		return Choice{Name: Go, Reason: "automatic: built without XLA (noxla tag), using the pure-Go backend"}
 	}
 	cuda, hasCUDA := findPlugin("cuda")
 	if hasCUDA && hasNvidiaGPU() {
-		return Choice{Name: XLACUDA, Reason: "automatic: PJRT CUDA plugin found at " + cuda + " and an NVIDIA GPU is present", Plugin: cuda}
+		return Choice{Name: XLACUDA, Reason: "automatic: PJRT CUDA plugin found at " + cuda + " and an NVIDIA GPU is present",
+			Brief: "automatic: PJRT CUDA plugin and an NVIDIA GPU found", Plugin: cuda}
 	}
-	note := ""
+	note, brief := "", ""
 	if hasCUDA {
-		note = " (CUDA plugin " + cuda + " skipped: no NVIDIA GPU)"
+		note, brief = " (CUDA plugin "+cuda+" skipped: no NVIDIA GPU)", " (CUDA plugin skipped: no NVIDIA GPU)"
 	}
 	if cpu, ok := findPlugin("cpu"); ok {
-		return Choice{Name: XLACPU, Reason: "automatic: PJRT CPU plugin found at " + cpu + note, Plugin: cpu}
+		return Choice{Name: XLACPU, Reason: "automatic: PJRT CPU plugin found at " + cpu + note,
+			Brief: "automatic: PJRT CPU plugin found" + brief, Plugin: cpu}
 	}
 	if hasCUDA {
-		return Choice{Name: Go, Reason: "automatic: no usable PJRT plugin" + note + ", using the pure-Go backend"}
+		return Choice{Name: Go, Reason: "automatic: no usable PJRT plugin" + note + ", using the pure-Go backend",
+			Brief: "automatic: no usable PJRT plugin" + brief + ", using the pure-Go backend"}
 	}
 	return Choice{Name: Go, Reason: "automatic: no PJRT plugin found for XLA (searched " + searchPathsString() +
-		"), using the pure-Go backend"}
+		"), using the pure-Go backend", Brief: "automatic: no PJRT plugin installed, using the pure-Go backend"}
 }
 
 // missingPlugin is the error for an explicitly requested XLA backend whose plugin is not installed.
