@@ -20,7 +20,8 @@ const (
 	predictLineLimit = 16 * boundedread.MiB
 )
 
-// PredictLine is one line of the prediction output (SPEC section 4).
+// PredictLine is one line of the prediction output, in the format docs/tasks.md
+// describes.
 type PredictLine struct {
 	Logits any       `json:"logits"` // []float32, or [][]float32 (one row per word) for tokens
 	Label  any       `json:"label"`  // the argmax label, or the list of word labels

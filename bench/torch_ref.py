@@ -2,7 +2,7 @@
 """PyTorch reference for apt-bench: the same model, shapes and step as the Go row.
 
 A BertModel (modeling_bert.py's math, written out) with P-Tuning v2 prefixes and
-APT's gates (SPEC section 2), a sequence-classification head on the pooler, and
+APT's gates (docs/methods.md), a sequence-classification head on the pooler, and
 one training step = forward, cross-entropy, backward, clip_grad_norm_, AdamW
 (weight decay on matrices only). Random weights; fixed-length random batches.
 Prints one JSON line. Needs Debian's python3-torch; with the reference BLAS

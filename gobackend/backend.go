@@ -3,13 +3,13 @@ package gobackend
 //go:generate go run gen_ops.go
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
-	"github.com/pkg/errors"
 )
 
 // BackendName is the name this backend is registered under (GOMLX_BACKEND=go).
@@ -84,19 +84,19 @@ func New(config string) (backends.Backend, error) {
 		case "min_dot_flops":
 			n, err := strconv.Atoi(val)
 			if err != nil || n < 0 {
-				return nil, errors.Errorf("gobackend: invalid %q: want a non-negative integer", part)
+				return nil, fmt.Errorf("gobackend: invalid %q: want a non-negative integer", part)
 			}
 			b.minDotFlops = n
 		case "min_broadcast":
 			n, err := strconv.Atoi(val)
 			if err != nil || n < 0 {
-				return nil, errors.Errorf("gobackend: invalid %q: want a non-negative integer", part)
+				return nil, fmt.Errorf("gobackend: invalid %q: want a non-negative integer", part)
 			}
 			b.minBroadcast = n
 		case "profile":
 			b.profile = true
 		case "ops_parallel":
-			return nil, errors.Errorf("gobackend: %q is not supported: segments always run with ops_sequential "+
+			return nil, fmt.Errorf("gobackend: %q is not supported: segments always run with ops_sequential "+
 				"(simplego's parallel scheduler can deadlock, see the package doc)", part)
 		default:
 			rest = append(rest, part)
@@ -105,7 +105,7 @@ func New(config string) (backends.Backend, error) {
 	rest = append(rest, "ops_sequential")
 	sg, err := simplego.New(strings.Join(rest, ","))
 	if err != nil {
-		return nil, errors.WithMessage(err, "gobackend: creating the simplego backend")
+		return nil, fmt.Errorf("gobackend: creating the simplego backend: %w", err)
 	}
 	b.Backend = sg
 	return b, nil

@@ -1,11 +1,11 @@
 package gobackend
 
 import (
+	"fmt"
 	"sync/atomic"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/pkg/errors"
 )
 
 // binStep is a float32 Add, Sub, Mul or Div whose operands are broadcast
@@ -122,15 +122,15 @@ func (e *Executable) runBin(s *binStep, st *execState) error {
 	data := e.backend.Backend
 	af, err := data.BufferData(st.bufs[s.lhs])
 	if err != nil {
-		return errors.WithMessagef(err, "gobackend Execute(%q): operand", e.name)
+		return fmt.Errorf("gobackend Execute(%q): operand: %w", e.name, err)
 	}
 	bf, err := data.BufferData(st.bufs[s.rhs])
 	if err != nil {
-		return errors.WithMessagef(err, "gobackend Execute(%q): operand", e.name)
+		return fmt.Errorf("gobackend Execute(%q): operand: %w", e.name, err)
 	}
 	out, of, err := data.NewSharedBuffer(0, s.shape)
 	if err != nil {
-		return errors.WithMessagef(err, "gobackend Execute(%q): output", e.name)
+		return fmt.Errorf("gobackend Execute(%q): output: %w", e.name, err)
 	}
 	a, b, o := af.([]float32), bf.([]float32), of.([]float32)
 	last := len(s.dims) - 1

@@ -1,9 +1,10 @@
 package gobackend
 
 import (
+	"fmt"
+
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/pkg/errors"
 )
 
 // replayFn builds one recorded op on a simplego Builder, given that builder's
@@ -53,7 +54,7 @@ func (b *Builder) Name() string { return b.name }
 func (b *Builder) toValue(op backends.Op, what string) (*value, error) {
 	v, ok := op.(*value)
 	if !ok || v == nil || v.b != b {
-		return nil, errors.Errorf("gobackend %s: op %v (%T) was not created by this builder (%q)", what, op, op, b.name)
+		return nil, fmt.Errorf("gobackend %s: op %v (%T) was not created by this builder (%q)", what, op, op, b.name)
 	}
 	return v, nil
 }
@@ -61,7 +62,7 @@ func (b *Builder) toValue(op backends.Op, what string) (*value, error) {
 // record builds the op on the shadow builder and records it.
 func (b *Builder) record(op string, inputs []backends.Op, statics []any, multi bool, replay replayFn) ([]backends.Op, error) {
 	if b.compiled {
-		return nil, errors.Errorf("gobackend %s: builder %q already compiled", op, b.name)
+		return nil, fmt.Errorf("gobackend %s: builder %q already compiled", op, b.name)
 	}
 	c := &call{id: len(b.calls), op: op, statics: statics, replay: replay, inputs: make([]*value, len(inputs))}
 	shadowIn := make([]backends.Op, len(inputs))
@@ -81,7 +82,7 @@ func (b *Builder) record(op string, inputs []backends.Op, statics []any, multi b
 	for i, so := range souts {
 		shape, err := b.shadow.OpShape(so)
 		if err != nil {
-			return nil, errors.WithMessagef(err, "gobackend %s: shape of output #%d", op, i)
+			return nil, fmt.Errorf("gobackend %s: shape of output #%d: %w", op, i, err)
 		}
 		v := &value{b: b, id: len(b.values), call: c, param: -1, shadow: so, shape: shape}
 		b.values = append(b.values, v)
@@ -104,7 +105,7 @@ func (b *Builder) OpShape(op backends.Op) (shapes.Shape, error) {
 // Parameter implements backends.Builder.
 func (b *Builder) Parameter(name string, shape shapes.Shape, sharding *backends.ShardingSpec) (backends.Op, error) {
 	if b.compiled {
-		return nil, errors.Errorf("gobackend Parameter: builder %q already compiled", b.name)
+		return nil, fmt.Errorf("gobackend Parameter: builder %q already compiled", b.name)
 	}
 	so, err := b.shadow.Parameter(name, shape, sharding)
 	if err != nil {

@@ -1,6 +1,7 @@
 package gobackend
 
 import (
+	"fmt"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -8,7 +9,6 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/pkg/errors"
 
 	"github.com/aptbench/apt/gobackend/gemm"
 )
@@ -176,22 +176,22 @@ func (e *Executable) Outputs() []shapes.Shape { return e.outputShapes }
 // Execute implements backends.Executable.
 func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends.DeviceNum) (_ []backends.Buffer, err error) {
 	if e.finalized.Load() {
-		return nil, errors.Errorf("gobackend Execute(%q): executable already finalized", e.name)
+		return nil, fmt.Errorf("gobackend Execute(%q): executable already finalized", e.name)
 	}
 	if len(inputs) != len(e.params) {
-		return nil, errors.Errorf("gobackend Execute(%q): expected %d inputs, got %d", e.name, len(e.params), len(inputs))
+		return nil, fmt.Errorf("gobackend Execute(%q): expected %d inputs, got %d", e.name, len(e.params), len(inputs))
 	}
 	data := e.backend.Backend
 	for i, in := range inputs {
 		if in == nil {
-			return nil, errors.Errorf("gobackend Execute(%q): input #%d is nil", e.name, i)
+			return nil, fmt.Errorf("gobackend Execute(%q): input #%d is nil", e.name, i)
 		}
 		s, err := data.BufferShape(in)
 		if err != nil {
-			return nil, errors.WithMessagef(err, "gobackend Execute(%q): input #%d", e.name, i)
+			return nil, fmt.Errorf("gobackend Execute(%q): input #%d: %w", e.name, i, err)
 		}
 		if !s.Equal(e.paramShapes[i]) {
-			return nil, errors.Errorf("gobackend Execute(%q): parameter %q (input #%d): expected shape %s, got %s",
+			return nil, fmt.Errorf("gobackend Execute(%q): parameter %q (input #%d): expected shape %s, got %s",
 				e.name, e.paramNames[i], i, e.paramShapes[i], s)
 		}
 	}
@@ -237,7 +237,7 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 			}
 			outs, err := sg.exec.Execute(st.in, st.don, 0)
 			if err != nil {
-				return nil, errors.WithMessagef(err, "gobackend Execute(%q): segment #%d", e.name, k)
+				return nil, fmt.Errorf("gobackend Execute(%q): segment #%d: %w", e.name, k, err)
 			}
 			for i, v := range sg.exports {
 				st.bufs[v] = outs[i]
@@ -264,7 +264,7 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 		for _, v := range s.free {
 			if b := st.bufs[v]; b != nil && st.owned[v] {
 				if err := data.BufferFinalize(b); err != nil {
-					return nil, errors.WithMessagef(err, "gobackend Execute(%q): freeing an intermediate", e.name)
+					return nil, fmt.Errorf("gobackend Execute(%q): freeing an intermediate: %w", e.name, err)
 				}
 			}
 			st.bufs[v] = nil
@@ -275,7 +275,7 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 	for i, v := range e.outputs {
 		b := st.bufs[v]
 		if b == nil {
-			return nil, errors.Errorf("gobackend Execute(%q): output #%d was not computed (bug)", e.name, i)
+			return nil, fmt.Errorf("gobackend Execute(%q): output #%d was not computed (bug)", e.name, i)
 		}
 		if st.owned[v] {
 			// Handed over; a repeated output gets a copy of it.
@@ -316,15 +316,15 @@ func (e *Executable) runDot(d *dotStep, st *execState) error {
 	data := e.backend.Backend
 	a, err := data.BufferData(st.bufs[d.lhs])
 	if err != nil {
-		return errors.WithMessagef(err, "gobackend Execute(%q): product operand", e.name)
+		return fmt.Errorf("gobackend Execute(%q): product operand: %w", e.name, err)
 	}
 	b, err := data.BufferData(st.bufs[d.rhs])
 	if err != nil {
-		return errors.WithMessagef(err, "gobackend Execute(%q): product operand", e.name)
+		return fmt.Errorf("gobackend Execute(%q): product operand: %w", e.name, err)
 	}
 	out, c, err := data.NewSharedBuffer(0, d.shape)
 	if err != nil {
-		return errors.WithMessagef(err, "gobackend Execute(%q): product output", e.name)
+		return fmt.Errorf("gobackend Execute(%q): product output: %w", e.name, err)
 	}
 	p := d.tmpl
 	p.A.Data = a.([]float32)

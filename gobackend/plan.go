@@ -7,7 +7,6 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/pkg/errors"
 
 	"github.com/aptbench/apt/gobackend/gemm"
 )
@@ -251,10 +250,10 @@ func (b *Builder) planDotOn(c *call, l, r operand) (dotPlan, bool) {
 // products (run on gemm) and segments (compiled on simplego).
 func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingSpec) (backends.Executable, error) {
 	if b.compiled {
-		return nil, errors.Errorf("gobackend Compile: builder %q already compiled", b.name)
+		return nil, fmt.Errorf("gobackend Compile: builder %q already compiled", b.name)
 	}
 	if len(shardings) != 0 {
-		return nil, errors.Errorf("gobackend Compile: sharding is not supported")
+		return nil, fmt.Errorf("gobackend Compile: sharding is not supported")
 	}
 	outs := make([]*value, len(outputs))
 	for i, o := range outputs {
@@ -485,13 +484,13 @@ func (b *Builder) buildSegment(name string, segIdx int, members []*call, seg []i
 		for i, v := range c.inputs {
 			op, err := resolve(v)
 			if err != nil {
-				return nil, errors.WithMessagef(err, "gobackend: segment %s", name)
+				return nil, fmt.Errorf("gobackend: segment %s: %w", name, err)
 			}
 			in[i] = op
 		}
 		outs, err := c.replay(sb, in)
 		if err != nil {
-			return nil, errors.WithMessagef(err, "gobackend: segment %s, replaying %s", name, c.op)
+			return nil, fmt.Errorf("gobackend: segment %s, replaying %s: %w", name, c.op, err)
 		}
 		for i, v := range c.outputs {
 			local[v.id] = outs[i]
@@ -506,7 +505,7 @@ func (b *Builder) buildSegment(name string, segIdx int, members []*call, seg []i
 	}
 	exec, err := sb.Compile(exportOps, nil)
 	if err != nil {
-		return nil, errors.WithMessagef(err, "gobackend: compiling segment %s", name)
+		return nil, fmt.Errorf("gobackend: compiling segment %s: %w", name, err)
 	}
 	sg.exec = exec
 	sg.donate = make([]bool, len(sg.imports))

@@ -123,7 +123,7 @@ func init() {
 
 		{name: "save adapter", group: "Files", usage: "save adapter FILE",
 			summary: "write the trained prefixes, gates and head (.safetensors)",
-			help: "Saves the trained method and head as an adapter file (SPEC section 4; ft writes a model " +
+			help: "Saves the trained method and head as an adapter file (format in docs/adapters.md; ft writes a model " +
 				"directory). The settings and the step are recorded in its metadata.",
 			examples: []string{"save adapter rte-apt.safetensors", "save adapter $TMPDIR/demo.safetensors"}, run: cmdSaveAdapter},
 		{name: "load adapter", group: "Files", usage: "load adapter FILE",

@@ -1,5 +1,6 @@
-// Package repl is the apt-repl shell: the commands of SPEC section 5 over an
-// aptlib.Workbench, run from a script, from -e, or interactively on readline.
+// Package repl is the apt-repl shell: the commands that docs/shell.md lists,
+// over an aptlib.Workbench, run from a script, from -e, or interactively on
+// readline.
 //
 // The shell is a thin layer: it parses command lines, calls the Workbench, and
 // formats what comes back for a terminal. Every piece of model, training or
@@ -20,7 +21,8 @@ import (
 
 // Options configure a Shell.
 type Options struct {
-	// Backend is the --backend flag ("" = automatic, SPEC section 6).
+	// Backend is the --backend flag ("" = $GOMLX_BACKEND, else the automatic
+	// choice of docs/backends.md).
 	Backend string
 	// Out receives command output, Err messages (errors, notes).
 	Out, Err io.Writer
@@ -74,9 +76,15 @@ func New(o Options) (*Shell, error) {
 // Workbench is the session the shell drives.
 func (s *Shell) Workbench() *aptlib.Workbench { return s.w }
 
-// BackendLine is the startup line naming the backend and why it was chosen.
+// BackendLine is the shell's first output: one line naming the backend and
+// why it was chosen, without the plugin paths or the directories searched for
+// one, which `show status` prints.
 func (s *Shell) BackendLine() string {
-	return hang("backend: "+s.w.Choice.String(), s.width()-1, "  ")
+	line := "backend: " + s.w.Choice.Line()
+	if s.w.Choice.Brief != "" {
+		line += "; show status for details"
+	}
+	return line
 }
 
 // Quitting reports whether a quit command ran.

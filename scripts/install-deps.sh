@@ -8,9 +8,10 @@
 #   - the project's Go modules (go mod download; offline builds afterwards);
 #   - Debian's Jupyter: jupyter-nbconvert jupyter-client python3-nbclient
 #     jupyter-notebook (apt-get update + install; skipped when installed);
-#   - gonb, built from inside this module at the version go.mod requires (the
-#     module proxy refuses gonb's version list, so `go install ...gonb@v0.11.1`
-#     fails);
+#   - gonb, built from inside this module at the version go.mod requires (go.mod
+#     names it on a `tool` line; the module proxy refuses gonb's version list, so
+#     `go install ...gonb@v0.11.1` fails, while `go build` of a required module
+#     works offline from the module cache);
 #   - goimports (GoNB needs it at run time; pinned, @latest as a fallback);
 #   - gopls (optional: completion and hover in the notebook; pinned, since
 #     gopls@latest needs a newer Go; when it cannot be installed the kernel is
@@ -70,7 +71,8 @@ echo "== gonb (github.com/janpfeifer/gonb, the version go.mod requires)"
 GONB_WANT=$(go list -m -f '{{.Version}}' github.com/janpfeifer/gonb)
 GONB_HAVE=""
 if [ -x "$GOBIN_DIR/gonb" ]; then
-  # Built from inside this module, gonb is listed as a dependency ("dep" line).
+  # go version -m lists gonb as the binary's main module ("mod" line); older
+  # builds listed it as a dependency ("dep" line): accept both.
   GONB_HAVE=$(go version -m "$GOBIN_DIR/gonb" 2>/dev/null | awk '($1=="dep" || $1=="mod") && $2=="github.com/janpfeifer/gonb" {print $3; exit}')
 fi
 if [ "$GONB_HAVE" = "$GONB_WANT" ]; then

@@ -1,4 +1,5 @@
-// Package backend chooses and creates the GoMLX backend (docs/backends.md).
+// Package backend chooses and creates the GoMLX backend; docs/backends.md is
+// the user's side of these rules.
 //
 // The backend comes from the --backend flag, else from $GOMLX_BACKEND, else it
 // is chosen automatically: XLA on CUDA, then XLA on CPU, but only when the
@@ -35,7 +36,6 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
-	"github.com/pkg/errors"
 
 	"github.com/aptbench/apt/gobackend"
 )
@@ -58,14 +58,27 @@ const validNames = `"go", "simplego", "xla:cpu", "xla:cuda", "xla" (best install
 type Choice struct {
 	// Name is "go", "simplego", "xla:cpu" or "xla:cuda".
 	Name string
-	// Reason is one human line saying why this backend was chosen.
+	// Reason is one human line saying why this backend was chosen, with the
+	// details: the plugin's path, or every directory searched for one.
 	Reason string
+	// Brief is Reason without the paths, short enough for a startup line; ""
+	// when Reason is already short (Line then uses Reason).
+	Brief string
 	// Plugin is the path of the PJRT plugin file for the xla:* backends, "" for go and simplego.
 	Plugin string
 }
 
-// String returns "name (reason)".
+// String returns "name (reason)", with the details (`show status` prints it).
 func (c Choice) String() string { return fmt.Sprintf("%s (%s)", c.Name, c.Reason) }
+
+// Line returns "name (brief)": String without the plugin paths, one short line
+// (the shell's startup line). It is String when Brief is empty.
+func (c Choice) Line() string {
+	if c.Brief == "" {
+		return c.String()
+	}
+	return fmt.Sprintf("%s (%s)", c.Name, c.Brief)
+}
 
 // Choose picks the backend: flag (from --backend) beats $GOMLX_BACKEND, which
 // beats the automatic choice. It only looks for plugin files; it loads nothing.
@@ -85,21 +98,21 @@ func Choose(flag string) (Choice, error) {
 	case "xla", XLACPU, XLACUDA:
 		return chooseXLA(name, source, requested)
 	}
-	return Choice{}, errors.Errorf("unknown backend %q (from %s): valid names are %s", name, source, validNames)
+	return Choice{}, fmt.Errorf("unknown backend %q (from %s): valid names are %s", name, source, validNames)
 }
 
 // chooseXLA handles an explicit request for XLA ("xla", "xla:cpu" or "xla:cuda").
 func chooseXLA(name, source, requested string) (Choice, error) {
 	if !xlaLinked {
-		return Choice{}, errors.Errorf("backend %q (%s): this binary was built with the noxla tag, without XLA; "+
+		return Choice{}, fmt.Errorf("backend %q (%s): this binary was built with the noxla tag, without XLA; "+
 			"rebuild without it or use --backend go", name, source)
 	}
 	if name == "xla" {
 		if p, ok := findPlugin("cuda"); ok && hasNvidiaGPU() {
-			return Choice{Name: XLACUDA, Reason: requested + ", CUDA plugin found at " + p, Plugin: p}, nil
+			return Choice{Name: XLACUDA, Reason: requested + ", CUDA plugin found at " + p, Brief: requested + ", CUDA plugin found", Plugin: p}, nil
 		}
 		if p, ok := findPlugin("cpu"); ok {
-			return Choice{Name: XLACPU, Reason: requested + ", CPU plugin found at " + p, Plugin: p}, nil
+			return Choice{Name: XLACPU, Reason: requested + ", CPU plugin found at " + p, Brief: requested + ", CPU plugin found", Plugin: p}, nil
 		}
 		return Choice{}, missingPlugin(name, source)
 	}
@@ -109,38 +122,43 @@ func chooseXLA(name, source, requested string) (Choice, error) {
 		return Choice{}, missingPlugin(name, source)
 	}
 	if platform == "cuda" && !hasNvidiaGPU() {
-		return Choice{}, errors.Errorf("backend %q (%s): the PJRT CUDA plugin is installed (%s) but no NVIDIA GPU was found "+
+		return Choice{}, fmt.Errorf("backend %q (%s): the PJRT CUDA plugin is installed (%s) but no NVIDIA GPU was found "+
 			"(no /dev/nvidia*, nvidia-smi fails); use --backend go or xla:cpu", name, source, p)
 	}
-	return Choice{Name: name, Reason: requested + ", plugin found at " + p, Plugin: p}, nil
+	return Choice{Name: name, Reason: requested + ", plugin found at " + p, Brief: requested + ", plugin found", Plugin: p}, nil
 }
 
-// automatic is the automatic choice (docs/backends.md): XLA CUDA, then XLA CPU, when installed; else go.
+// automatic is the choice when neither the flag nor $GOMLX_BACKEND names a
+// backend: XLA CUDA (plugin and an NVIDIA GPU), then XLA CPU, only when the
+// PJRT plugin is already installed; else go (docs/backends.md).
 func automatic() Choice {
 	if !xlaLinked {
 		return Choice{Name: Go, Reason: "automatic: built without XLA (noxla tag), using the pure-Go backend"}
 	}
 	cuda, hasCUDA := findPlugin("cuda")
 	if hasCUDA && hasNvidiaGPU() {
-		return Choice{Name: XLACUDA, Reason: "automatic: PJRT CUDA plugin found at " + cuda + " and an NVIDIA GPU is present", Plugin: cuda}
+		return Choice{Name: XLACUDA, Reason: "automatic: PJRT CUDA plugin found at " + cuda + " and an NVIDIA GPU is present",
+			Brief: "automatic: PJRT CUDA plugin and an NVIDIA GPU found", Plugin: cuda}
 	}
-	note := ""
+	note, brief := "", ""
 	if hasCUDA {
-		note = " (CUDA plugin " + cuda + " skipped: no NVIDIA GPU)"
+		note, brief = " (CUDA plugin "+cuda+" skipped: no NVIDIA GPU)", " (CUDA plugin skipped: no NVIDIA GPU)"
 	}
 	if cpu, ok := findPlugin("cpu"); ok {
-		return Choice{Name: XLACPU, Reason: "automatic: PJRT CPU plugin found at " + cpu + note, Plugin: cpu}
+		return Choice{Name: XLACPU, Reason: "automatic: PJRT CPU plugin found at " + cpu + note,
+			Brief: "automatic: PJRT CPU plugin found" + brief, Plugin: cpu}
 	}
 	if hasCUDA {
-		return Choice{Name: Go, Reason: "automatic: no usable PJRT plugin" + note + ", using the pure-Go backend"}
+		return Choice{Name: Go, Reason: "automatic: no usable PJRT plugin" + note + ", using the pure-Go backend",
+			Brief: "automatic: no usable PJRT plugin" + brief + ", using the pure-Go backend"}
 	}
 	return Choice{Name: Go, Reason: "automatic: no PJRT plugin found for XLA (searched " + searchPathsString() +
-		"), using the pure-Go backend"}
+		"), using the pure-Go backend", Brief: "automatic: no PJRT plugin installed, using the pure-Go backend"}
 }
 
 // missingPlugin is the error for an explicitly requested XLA backend whose plugin is not installed.
 func missingPlugin(name, source string) error {
-	return errors.Errorf("backend %q (%s): the PJRT plugin is missing: no pjrt_c_api_<cpu|cuda>_plugin.so found (searched %s). "+
+	return fmt.Errorf("backend %q (%s): the PJRT plugin is missing: no pjrt_c_api_<cpu|cuda>_plugin.so found (searched %s). "+
 		"Nothing is downloaded automatically: install it with `go run github.com/gomlx/go-xla/cmd/pjrt_installer@latest -autoinstall` "+
 		"(needs network; installs into ~/.local/lib/go-xla), or set PJRT_PLUGIN_LIBRARY_PATH to a directory holding the plugin "+
 		"(JAX's xla_cuda_plugin.so is accepted for CUDA), or use --backend go",
@@ -157,7 +175,7 @@ func New(flag string) (b backends.Backend, c Choice, err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			b, err = nil, errors.Errorf("creating backend %s: panic: %v", c.Name, r)
+			b, err = nil, fmt.Errorf("creating backend %s: panic: %v", c.Name, r)
 		}
 	}()
 	switch c.Name {
@@ -169,7 +187,7 @@ func New(flag string) (b backends.Backend, c Choice, err error) {
 		b, err = newXLA(c)
 	}
 	if err != nil {
-		return nil, c, errors.WithMessagef(err, "creating backend %s (%s)", c.Name, c.Reason)
+		return nil, c, fmt.Errorf("creating backend %s (%s): %w", c.Name, c.Reason, err)
 	}
 	return b, c, nil
 }

@@ -238,3 +238,40 @@ func TestGoAndSimplegoBackends(t *testing.T) {
 		t.Errorf("NewPureGo = %T, %v", b, err)
 	}
 }
+
+// TestChoiceLineHasNoPaths: Line (the shell's startup line) names the backend
+// and why in one line without the searched directories or the plugin path,
+// which stay in Reason (String, `show status`).
+func TestChoiceLineHasNoPaths(t *testing.T) {
+	needXLA(t)
+	dir := pluginDirs(t)
+	for _, tc := range []struct {
+		name, files, want string
+	}{
+		{"", "", "go (automatic: no PJRT plugin installed, using the pure-Go backend)"},
+		{"", "pjrt_c_api_cpu_plugin.so", "xla:cpu (automatic: PJRT CPU plugin found)"},
+		{"xla:cpu", "pjrt_c_api_cpu_plugin.so", "xla:cpu (requested by $GOMLX_BACKEND=xla:cpu, plugin found)"},
+		{"go", "", "go (requested by $GOMLX_BACKEND=go)"},
+	} {
+		if tc.files != "" {
+			if err := os.WriteFile(filepath.Join(dir, tc.files), []byte("not a real plugin"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Setenv(EnvVar, tc.name)
+		c, err := Choose("")
+		if err != nil {
+			t.Fatalf("Choose with $GOMLX_BACKEND=%q: %v", tc.name, err)
+		}
+		line := c.Line()
+		if line != tc.want {
+			t.Errorf("$GOMLX_BACKEND=%q: Line() = %q, want %q", tc.name, line, tc.want)
+		}
+		if strings.Contains(line, dir) || strings.Contains(line, "\n") {
+			t.Errorf("$GOMLX_BACKEND=%q: Line() %q holds a path or a newline", tc.name, line)
+		}
+		if !strings.Contains(c.String(), dir) && tc.name != "go" {
+			t.Errorf("$GOMLX_BACKEND=%q: String() %q lost the details (%s)", tc.name, c.String(), dir)
+		}
+	}
+}

@@ -15,7 +15,8 @@ import (
 const xlaLinked = true
 
 // init switches go-xla's auto-install off for the whole program as soon as
-// this package is linked in: SPEC section 6 forbids unrequested downloads.
+// this package is linked in: the workbench never starts a download the user
+// did not ask for (docs/backends.md).
 func init() {
 	xla.EnableAutoInstall(false)
 }

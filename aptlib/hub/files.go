@@ -12,7 +12,7 @@ import (
 	"github.com/aptbench/apt/internal/boundedread"
 )
 
-// File names of a model directory (SPEC section 4).
+// File names of a HuggingFace model directory, as docs/adapters.md lists them.
 const (
 	configFile          = "config.json"
 	weightsFile         = "model.safetensors"

@@ -1,4 +1,4 @@
-// Package hub fetches model directories (SPEC section 4) from the HuggingFace
+// Package hub fetches model directories (docs/adapters.md) from the HuggingFace
 // Hub into go-huggingface's cache, which is shared with Python's
 // huggingface_hub (~/.cache/huggingface/hub by default).
 //

@@ -1,5 +1,5 @@
-// Command apt-gemm-bench measures package gemm on the matrix products of issue 11 (a
-// BERT-base layer, the perf configuration's training step, its attention) and prints a
+// Command apt-gemm-bench measures package gemm on the matrix products of gemm.BenchShapes
+// (a BERT-base layer, the perf configuration's training step, its attention) and prints a
 // markdown table beside torch.mm / torch.bmm on the same shapes and thread counts, run in
 // the same invocation by /usr/bin/python3, and beside the measured FMA peak of one core.
 //

@@ -5,7 +5,7 @@
 //	apt-repl                      interactive (readline: history, Tab, Ctrl-C, Ctrl-D)
 //	apt-repl -f SCRIPT            run a script, one command per line (# comments)
 //	apt-repl -e 'CMD; CMD'        run commands given on the command line
-//	apt-repl --backend go         pick the engine (go, xla:cpu, xla:cuda)
+//	apt-repl --backend go         pick the engine (go, simplego, xla:cpu, xla:cuda)
 //
 // In script mode the first failing command prints "error: SCRIPT:LINE: message"
 // on stderr and apt-repl exits with status 1 (130 when interrupted).
@@ -48,8 +48,8 @@ usage:
   apt-repl [--backend NAME] -e 'CMD; CMD'   run commands (-e may repeat)
 
 options:
-  --backend NAME  go, xla:cpu or xla:cuda (default: $GOMLX_BACKEND, else XLA
-                  when its PJRT plugin is installed, else go)
+  --backend NAME  go, simplego, xla:cpu or xla:cuda (default: $GOMLX_BACKEND,
+                  else XLA when its PJRT plugin is installed, else go)
   -f SCRIPT       one command per line; # starts a comment; $SCRIPT_DIR is the
                   script's folder, $TMPDIR the temp folder
   -e COMMANDS     commands separated by ;
@@ -62,7 +62,7 @@ In -f / -e mode the first failing command prints "error: SCRIPT:LINE: message"
 and apt-repl exits 1. Output has no colour when stdout is not a terminal or
 NO_COLOR is set. Inside the shell, type help.
 
-Start here:  apt-repl -f data/demo.apt   (the offline demo, under a minute)
+Start here:  apt-repl -f data/demo.apt   (the offline demo)
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
@@ -163,11 +163,13 @@ func run(argv []string, stdin *os.File, stdout, stderr *os.File) int {
 	return 0
 }
 
+// bannerText is what the interactive shell prints first: the backend line
+// (as batch mode prints it first on stderr), then the greeting.
 func bannerText(sh *repl.Shell) string {
-	return fmt.Sprintf("apt-repl %s: Adaptive Prefix Tuning workbench. Type help for the commands;\n"+
+	return fmt.Sprintf("%s\napt-repl %s: Adaptive Prefix Tuning workbench. Type help for the commands;\n"+
 		"Tab completes, Ctrl-C stops a running command, Ctrl-D or quit leaves.\n"+
-		"New here? Try: load model demo, load task demo, train 20 steps, gates.\n%s\n",
-		shortVersion(), sh.BackendLine())
+		"New here? Try: load model demo, load task demo, train 20 steps, gates.\n",
+		sh.BackendLine(), shortVersion())
 }
 
 // scriptLines returns the commands to run, the name errors cite, and the
