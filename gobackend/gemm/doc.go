@@ -80,7 +80,7 @@
 //
 // # Where the numbers are
 //
-// go run ./cmd/apt-gemm-bench prints the table of issue 11's shapes (BenchShapes: BERT-base
+// go run ./cmd/apt-gemm-bench prints the table of the benchmark shapes (BenchShapes: BERT-base
 // and perf-configuration forward and backward products, attention) with GFLOP/s for 1 and
 // 2 threads beside torch.mm/torch.bmm run by /usr/bin/python3 in the same run
 // (-coretype SkylakeX adds torch with that OpenBLAS core: OpenBLAS 0.3.21 does not

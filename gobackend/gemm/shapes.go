@@ -14,7 +14,7 @@ func (s Shape) Flops() float64 {
 	return 2 * float64(s.Count) * float64(s.M) * float64(s.N) * float64(s.K)
 }
 
-// BenchShapes are the products of issue 11: a BERT-base layer on 1024 tokens and the
+// BenchShapes are the benchmark products: a BERT-base layer on 1024 tokens and the
 // perf configuration (d256, ff1024, 16×128 = 2048 tokens), forward (X·W), the weight
 // gradient (dW = Xᵀ·dY) and the input gradient (dX = dY·Wᵀ), and the attention products
 // of the perf configuration (B·heads = 64, T = 128, dh = 64, T+p = 144).

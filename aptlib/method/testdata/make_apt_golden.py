@@ -4,7 +4,7 @@
 The reference is the PyTorch BertModel of ../../bert/testdata/make_golden.py (imported
 from there: embeddings, LayerNorm, GELU, linear, the safetensors writer), with its
 encoder loop re-written here to add P-Tuning v2's per-layer prefixes and APT's gates
-exactly as ../shared/SPEC.md section 2 states them:
+exactly as docs/methods.md states them:
 
   * layer i (0-based here) has a key prefix P^k_i and a value prefix P^v_i, [p_i, d];
     they are NOT passed through W_k / W_v: split into heads and concatenated in front
@@ -28,7 +28,7 @@ Outputs (this directory):
                              scaled so that information flows between tokens
                              (value / output / FFN weights ~ 1/sqrt(fan_in)); the
                              trainer's shared test suite trains on it too.
-  apt_golden/<case>.safetensors   the adapter of each case, in the SPEC section 4
+  apt_golden/<case>.safetensors   the adapter of each case, in the docs/adapters.md
                              adapter format (F32, prefix.{i}.key/value, gate.{i}.weight
                              /bias, layer_scale.{i}, head.weight/bias, __metadata__).
   apt_golden.json            the inputs and, per case, the expected sequence output,
@@ -137,7 +137,7 @@ def canonical(W):
 
 # ---- the reference encoder with P-Tuning v2 prefixes and APT gates (eval mode) ----
 def apt_forward(W, cfg, ids, types, mask, A, method, lens, pooling):
-    """W: backbone (canonical names), A: adapter tensors (SPEC adapter names).
+    """W: backbone (canonical names), A: adapter tensors (the adapter file's names).
     Returns sequence [B,T,d], pooled [B,d], {layer: alpha [B,p_i]}."""
     W = {k: v.to(torch.float64) for k, v in W.items()}
     A = {k: v.to(torch.float64) for k, v in A.items()}
