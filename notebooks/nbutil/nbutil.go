@@ -179,7 +179,7 @@ func open(realText, verbose bool) *aptlib.Workbench {
 	w, err := aptlib.New("")
 	Must(err)
 	if verbose {
-		fmt.Printf("backend: %s\n", w.Choice)
+		fmt.Printf("backend: %s\n", w.Choice.Line())
 	}
 	if name := os.Getenv("APT_MODEL"); name != "" {
 		if err := w.LoadModel(name); err == nil {
