@@ -8,11 +8,12 @@ import (
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
 	"github.com/aptbench/apt/aptlib/tasks"
+	"github.com/aptbench/apt/aptlib/trainer"
 )
 
-// SaveAdapter writes the trained method and head: an adapter file (SPEC
-// section 4) for the parameter-efficient methods, a full model directory for
-// FT. The settings and the training step are recorded in the metadata.
+// SaveAdapter writes the trained method and head: an adapter file (format in
+// docs/adapters.md) for the parameter-efficient methods, a full model directory
+// for FT. The settings and the training step are recorded in the metadata.
 func (w *Workbench) SaveAdapter(path string) error {
 	if err := w.checkFinite("save adapter"); err != nil {
 		return err
@@ -25,7 +26,7 @@ func (w *Workbench) SaveAdapter(path string) error {
 	if w.trainer != nil {
 		extra["step"] = strconv.Itoa(w.trainer.StepCount)
 	}
-	meta := adapter.Meta{Labels: w.Task.Labels, MaxLen: w.intParam("max_len"), Task: w.Task.Name,
+	meta := adapter.Meta{Labels: w.Task.Labels, MaxLen: w.intParam(trainer.ParamMaxLen), Task: w.Task.Name,
 		BaseModel: w.Model.Name, Extra: extra}
 	if w.spec.Method.Kind == method.FT {
 		if err := w.CheckOutputDir("save adapter", path); err != nil {
@@ -88,15 +89,9 @@ func (w *Workbench) LoadAdapter(path string) error {
 	if err != nil {
 		return err
 	}
-	settings := map[string]string{"method": string(a.Method.Kind), "gate_pooling": a.Method.GatePooling}
-	if a.Method.Kind.HasPrefix() {
-		settings["prefix_len"] = formatLens(spec.Method.PrefixLens) // one entry per layer, 0 where none
-	}
-	if a.Method.Kind == method.PT {
-		settings["prompt_len"] = strconv.Itoa(a.Method.PromptLen)
-	}
+	settings := spec.Method.Params() // one prefix_len entry per layer, 0 where none
 	if a.Meta.MaxLen > 0 {
-		settings["max_len"] = strconv.Itoa(a.Meta.MaxLen)
+		settings[trainer.ParamMaxLen] = strconv.Itoa(a.Meta.MaxLen)
 	}
 	values := map[string]any{}
 	for _, k := range sortedKeys(settings) {
@@ -121,7 +116,7 @@ func (w *Workbench) LoadAdapter(path string) error {
 		w.predictor, w.stale = nil, true
 		return err
 	}
-	spec.Dropout = w.floatParam("dropout")
+	spec.Dropout = w.floatParam(keyDropout)
 	for _, k := range sortedKeys(settings) {
 		w.ctx.SetParam(k, values[k])
 	}

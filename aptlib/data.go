@@ -5,6 +5,7 @@ import (
 
 	"github.com/aptbench/apt/aptlib/model"
 	"github.com/aptbench/apt/aptlib/tasks"
+	"github.com/aptbench/apt/aptlib/trainer"
 )
 
 // The task's splits as the settings cut them (limits, the honest protocol's
@@ -26,7 +27,7 @@ func (w *Workbench) Encoded(split string) (*tasks.Encoded, []model.Example, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	enc, err := tasks.EncodeExamples(w.Task, s.Examples, w.Model.Tokenizer, w.intParam("max_len"))
+	enc, err := tasks.EncodeExamples(w.Task, s.Examples, w.Model.Tokenizer, w.intParam(trainer.ParamMaxLen))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -58,9 +59,9 @@ func (w *Workbench) splitExamples(split string) (*tasks.Split, error) {
 	if err != nil {
 		return nil, err
 	}
-	limit := w.intParam("eval_limit")
+	limit := w.intParam(keyEvalLimit)
 	if split == "train" {
-		limit = w.intParam("train_limit")
+		limit = w.intParam(keyTrainLimit)
 	}
 	if limit > 0 && limit < len(s.Examples) {
 		cut := *s
@@ -71,13 +72,13 @@ func (w *Workbench) splitExamples(split string) (*tasks.Split, error) {
 }
 
 func (w *Workbench) rawSplitExamples(split string) (*tasks.Split, error) {
-	honest := w.strParam("protocol") == string(tasks.ProtocolHonestHeldOut)
+	honest := w.strParam(keyProtocol) == string(tasks.ProtocolHonestHeldOut)
 	if honest && (split == "train" || split == "heldout") {
 		train, err := w.Task.Split("train")
 		if err != nil {
 			return nil, err
 		}
-		part, held, err := tasks.HoldOut(train, w.floatParam("heldout"), int64(w.intParam("seed")))
+		part, held, err := tasks.HoldOut(train, w.floatParam(keyHeldout), int64(w.intParam(trainer.ParamSeed)))
 		if err != nil {
 			return nil, err
 		}
@@ -95,7 +96,7 @@ func (w *Workbench) rawSplitExamples(split string) (*tasks.Split, error) {
 // SelectionSplit is where the best epoch is chosen: dev under P-Tuning v2's
 // protocol, the held-out part of train under the honest one.
 func (w *Workbench) SelectionSplit() string {
-	if w.strParam("protocol") == string(tasks.ProtocolHonestHeldOut) {
+	if w.strParam(keyProtocol) == string(tasks.ProtocolHonestHeldOut) {
 		return "heldout"
 	}
 	return "dev"

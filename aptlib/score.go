@@ -41,7 +41,7 @@ func (w *Workbench) Predictor() (*trainer.Predictor, error) {
 		if err := w.checkMemory(w.spec, false); err != nil {
 			return nil, err
 		}
-		p, err := trainer.NewPredictor(w.Backend, w.ctx, w.spec, w.intParam("eval_batch_size"), w.intParam("bucket"), w.intParam("max_len"))
+		p, err := trainer.NewPredictor(w.Backend, w.ctx, w.spec, w.intParam(keyEvalBatchSize), w.intParam(trainer.ParamBucket), w.intParam(trainer.ParamMaxLen))
 		if err != nil {
 			return nil, err
 		}

@@ -22,7 +22,7 @@ func (w *Workbench) prepare() error {
 		if err := w.checkMemory(spec, false); err != nil {
 			return err
 		}
-		seed := uint64(w.intParam("seed"))
+		seed := uint64(w.intParam(trainer.ParamSeed))
 		method.Create(w.ctx, &spec.Method, w.Model.Config.HiddenSize, seed)
 		model.CreateHead(w.ctx, spec, seed+1)
 		if spec.Method.Kind != method.FT {
@@ -203,7 +203,7 @@ func (w *Workbench) Train(ctx gocontext.Context, o TrainOptions) (trainer.FitRes
 		}
 	}
 	res, err := t.Fit(ctx, trainer.FitOptions{
-		Steps: plan.Steps, Eval: eval, Patience: w.intParam("patience"), RestoreBest: plan.RestoreBest,
+		Steps: plan.Steps, Eval: eval, Patience: w.intParam(keyPatience), RestoreBest: plan.RestoreBest,
 		OnStep: func(r trainer.StepResult) {
 			w.LastStep = &r
 			if o.OnStep != nil {

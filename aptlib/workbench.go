@@ -120,8 +120,8 @@ func (w *Workbench) LoadModel(name string) error {
 	if tok.VocabSize() > cfg.VocabSize {
 		return fmt.Errorf("model %s: the vocabulary has %d tokens, but config.json's vocab_size is %d", name, tok.VocabSize(), cfg.VocabSize)
 	}
-	if n, _ := ctx.GetParam("max_len"); n.(int) > cfg.MaxPositionEmbeddings {
-		ctx.SetParam("max_len", cfg.MaxPositionEmbeddings)
+	if n, _ := ctx.GetParam(trainer.ParamMaxLen); n.(int) > cfg.MaxPositionEmbeddings {
+		ctx.SetParam(trainer.ParamMaxLen, cfg.MaxPositionEmbeddings)
 		fmt.Fprintf(w.log(), "note: max_len %d exceeds model %s's max_position_embeddings %d: max_len is now %d\n",
 			n, name, cfg.MaxPositionEmbeddings, cfg.MaxPositionEmbeddings)
 	}
@@ -270,7 +270,7 @@ func (w *Workbench) SetWithNote(key, value string) (string, error) {
 	old := s.format(w.param(key))
 	w.ctx.SetParam(key, v)
 	now := s.format(v)
-	if old == now || (key == "prefix_len" && w.sameLens(old, now)) {
+	if old == now || (key == method.ParamPrefixLen && w.sameLens(old, now)) {
 		return "", nil
 	}
 	w.predictor = nil
@@ -280,14 +280,14 @@ func (w *Workbench) SetWithNote(key, value string) (string, error) {
 			return w.discardParams(key + "=" + now), nil
 		}
 	case ResetInit:
-		if key == "seed" { // also the batch order, dropout and the honest hold-out
+		if key == trainer.ParamSeed { // also the batch order, dropout and the honest hold-out
 			w.encoded, w.examples = map[string]*tasks.Encoded{}, map[string][]model.Example{}
 			w.stale = true
 		}
 		w.spec = nil
 		if steps, adapter := w.paramsWorth(); steps > 0 || adapter != "" {
 			when := "applies when the parameters are next created"
-			if key == "seed" {
+			if key == trainer.ParamSeed {
 				when = "orders the batches and seeds dropout from now on, and the initialisation when the parameters are next created"
 			}
 			return fmt.Sprintf("%s=%s %s: the %s are kept (reset re-creates them now)",
@@ -301,7 +301,7 @@ func (w *Workbench) SetWithNote(key, value string) (string, error) {
 		w.spec = nil
 		w.stale = true
 	case ResetTrainer:
-		if key == "epochs" {
+		if key == trainer.ParamEpochs {
 			w.scheduleSteps = 0 // the schedule spans epochs again
 		}
 		w.stale = true
@@ -323,14 +323,14 @@ func (w *Workbench) sameLens(a, b string) bool {
 // shapesParams says whether a ResetParams setting matters to the current
 // method (prompt_len only to pt, prefix_len only to the prefix methods).
 func (w *Workbench) shapesParams(key string) bool {
-	kind, err := method.ParseKind(w.strParam("method"))
+	kind, err := method.ParseKind(w.strParam(method.ParamMethod))
 	if err != nil {
 		return true
 	}
 	switch key {
-	case "prefix_len":
+	case method.ParamPrefixLen:
 		return kind.HasPrefix()
-	case "prompt_len":
+	case method.ParamPromptLen:
 		return kind == method.PT
 	}
 	return true
@@ -364,7 +364,7 @@ func (w *Workbench) paramsMethod() string {
 	if w.spec != nil {
 		return string(w.spec.Method.Kind)
 	}
-	return w.strParam("method")
+	return w.strParam(method.ParamMethod)
 }
 
 // discardParams drops the method's parameters (they are re-created at random
@@ -440,7 +440,7 @@ func expandHome(p string) string {
 // value, or -1 for "config".
 func (w *Workbench) BackboneDropout() (hidden, attention float64) {
 	if w.Model == nil {
-		v := w.floatParam("backbone_dropout")
+		v := w.floatParam(bert.ParamBackboneDropout)
 		return v, v
 	}
 	c := w.Model.Config
