@@ -113,7 +113,7 @@ func (w *Workbench) LoadAdapter(path string) error {
 	}
 	if spec, err = a.Apply(w.ctx, w.Model.Config); err != nil {
 		// Apply put the variables back; graphs built before are rebuilt to be safe.
-		w.predictor, w.stale = nil, true
+		w.invalidate(levelTrainer, 0)
 		return err
 	}
 	spec.Dropout = w.floatParam(keyDropout)
@@ -122,9 +122,9 @@ func (w *Workbench) LoadAdapter(path string) error {
 	}
 	w.adapterTask = task != w.Task // a task of the adapter's own, or the one loaded before
 	w.Task = task
-	w.resetAll()
-	w.spec = spec
-	w.fresh = false
+	w.invalidate(levelParams, dataCache)
+	// The parameters are the adapter's: nothing to create, its spec runs them.
+	w.spec, w.needParams = spec, false
 	w.Adapter = path
 	return nil
 }

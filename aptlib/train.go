@@ -18,7 +18,7 @@ func (w *Workbench) prepare() error {
 	if err != nil {
 		return err
 	}
-	if w.fresh {
+	if w.needParams {
 		if err := w.checkMemory(spec, false); err != nil {
 			return err
 		}
@@ -32,12 +32,8 @@ func (w *Workbench) prepare() error {
 			}
 		}
 		trainer.ResetOptimizer(w.ctx)
-		w.trainer = nil
-		w.fresh, w.stale = false, true
-		w.predictor = nil
-		w.LastStep = nil
-		w.EvalHistory = nil
-		w.scheduleSteps = 0
+		w.invalidate(levelRun, 0) // a new run on the new parameters
+		w.needParams = false
 	}
 	return nil
 }
@@ -50,7 +46,7 @@ func (w *Workbench) Trainer() (*trainer.Trainer, error) {
 	if err := w.prepare(); err != nil {
 		return nil, err
 	}
-	if !w.stale && w.trainer != nil {
+	if !w.needTrainer && w.trainer != nil {
 		return w.trainer, nil
 	}
 	_, train, err := w.Encoded("train")
@@ -69,7 +65,7 @@ func (w *Workbench) Trainer() (*trainer.Trainer, error) {
 	if w.spec.Method.Kind == method.FT {
 		w.backboneTrained = true
 	}
-	w.trainer, w.stale = t, false
+	w.trainer, w.needTrainer = t, false
 	return t, nil
 }
 

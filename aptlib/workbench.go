@@ -46,14 +46,15 @@ type Workbench struct {
 
 	ctx *context.Context // settings (params) and variables
 
-	// Derived state, rebuilt lazily after a setting changes (see Setting.Resets).
-	spec      *model.Spec
-	encoded   map[string]*tasks.Encoded // by split
-	examples  map[string][]model.Example
-	trainer   *trainer.Trainer
-	predictor *trainer.Predictor
-	fresh     bool // method variables need (re)creation
-	stale     bool // trainer needs rebuilding
+	// Derived state, rebuilt lazily; only invalidate marks it out of date (see
+	// level for what each change drops).
+	spec        *model.Spec               // nil: derive from the settings
+	encoded     map[string]*tasks.Encoded // by split
+	examples    map[string][]model.Example
+	trainer     *trainer.Trainer
+	predictor   *trainer.Predictor
+	needParams  bool // the method's variables must be (re)created (prepare)
+	needTrainer bool // the trainer must be rebuilt from the settings (Trainer)
 
 	backboneTrained bool // FT has changed the backbone's weights since it was loaded
 
@@ -73,8 +74,8 @@ type Workbench struct {
 	adapterTask bool
 }
 
-// New opens a workbench on the backend chosen by the SPEC section 6 policy
-// (flag: "go", "xla:cpu", "xla:cuda" or "" for automatic).
+// New opens a workbench on a backend (flag: "go", "xla:cpu", "xla:cuda" or ""
+// for the automatic choice that docs/backends.md describes).
 func New(backendFlag string) (*Workbench, error) {
 	b, choice, err := backend.New(backendFlag)
 	if err != nil {
@@ -82,7 +83,9 @@ func New(backendFlag string) (*Workbench, error) {
 	}
 	ctx := context.New()
 	setDefaults(ctx)
-	return &Workbench{Backend: b, Choice: choice, ctx: ctx, fresh: true, stale: true}, nil
+	w := &Workbench{Backend: b, Choice: choice, ctx: ctx}
+	w.invalidate(levelBackbone, 0)
+	return w, nil
 }
 
 func (w *Workbench) log() io.Writer {
@@ -127,9 +130,7 @@ func (w *Workbench) LoadModel(name string) error {
 	}
 	w.ctx = ctx
 	w.Model = &Model{Name: name, Dir: dir, Config: cfg, Tokenizer: tok}
-	w.backboneTrained = false
-	w.Adapter = ""
-	w.resetAll()
+	w.invalidate(levelBackbone, 0)
 	return nil
 }
 
@@ -193,7 +194,7 @@ func (w *Workbench) LoadTask(name, dir string) error {
 	// The method's parameters (trained, or loaded from an adapter) fit a task
 	// with the same head and labels: keep them, so that "load adapter; load task;
 	// eval" evaluates the adapter. Otherwise they go, and the user is told.
-	keep := w.Task != nil && w.spec != nil && !w.fresh && sameHead(w.Task, t)
+	keep := w.Task != nil && w.spec != nil && !w.needParams && sameHead(w.Task, t)
 	if keep {
 		if steps, adapter := w.paramsWorth(); steps > 0 || adapter != "" {
 			fmt.Fprintf(w.log(), "note: task %s has the same head and labels: the %s are kept (reset re-creates them)\n",
@@ -201,21 +202,17 @@ func (w *Workbench) LoadTask(name, dir string) error {
 		}
 		w.Task = t
 		w.adapterTask = false
-		w.encoded, w.examples = map[string]*tasks.Encoded{}, map[string][]model.Example{}
-		w.trainer, w.predictor, w.LastStep = nil, nil, nil
-		w.EvalHistory = nil
-		w.stale = true
-		w.scheduleSteps = 0
+		w.invalidate(levelRun, dataCache)
 		return nil
 	}
 	if w.Task != nil {
-		if note := w.discardParams("load task " + t.Name + " (another head or other labels)"); note != "" {
+		if note := w.discardNote("load task " + t.Name + " (another head or other labels)"); note != "" {
 			fmt.Fprintf(w.log(), "note: %s\n", note)
 		}
 	}
 	w.Task = t
 	w.adapterTask = false
-	w.resetAll()
+	w.invalidate(levelParams, dataCache)
 	return nil
 }
 
@@ -226,15 +223,6 @@ func sameHead(a, b *tasks.Task) bool {
 		return false
 	}
 	return a.Kind == tasks.MultipleChoice || equalStrings(a.Labels, b.Labels)
-}
-
-// resetAll drops everything derived from the model, task and settings.
-func (w *Workbench) resetAll() {
-	w.spec, w.trainer, w.predictor, w.LastStep = nil, nil, nil, nil
-	w.encoded, w.examples = map[string]*tasks.Encoded{}, map[string][]model.Example{}
-	w.EvalHistory = nil
-	w.fresh, w.stale = true, true
-	w.scheduleSteps = 0
 }
 
 // Set changes a setting ("key", "value"), checked against the settings table
@@ -273,40 +261,36 @@ func (w *Workbench) SetWithNote(key, value string) (string, error) {
 	if old == now || (key == method.ParamPrefixLen && w.sameLens(old, now)) {
 		return "", nil
 	}
-	w.predictor = nil
+	l, c := s.Resets.invalidates()
+	note := ""
 	switch s.Resets {
 	case ResetParams:
-		if w.shapesParams(key) {
-			return w.discardParams(key + "=" + now), nil
+		if !w.shapesParams(key) {
+			l = levelGraphs
 		}
 	case ResetInit:
-		if key == trainer.ParamSeed { // also the batch order, dropout and the honest hold-out
-			w.encoded, w.examples = map[string]*tasks.Encoded{}, map[string][]model.Example{}
-			w.stale = true
-		}
-		w.spec = nil
 		if steps, adapter := w.paramsWorth(); steps > 0 || adapter != "" {
 			when := "applies when the parameters are next created"
 			if key == trainer.ParamSeed {
 				when = "orders the batches and seeds dropout from now on, and the initialisation when the parameters are next created"
 			}
-			return fmt.Sprintf("%s=%s %s: the %s are kept (reset re-creates them now)",
-				key, now, when, w.describeParams(steps, adapter)), nil
+			note = fmt.Sprintf("%s=%s %s: the %s are kept (reset re-creates them now)",
+				key, now, when, w.describeParams(steps, adapter))
+			l = levelGraphs
 		}
-		w.fresh, w.stale = true, true
-	case ResetData:
-		w.encoded, w.examples = map[string]*tasks.Encoded{}, map[string][]model.Example{}
-		w.stale = true
-	case ResetGraph:
-		w.spec = nil
-		w.stale = true
+		if key == trainer.ParamSeed { // also the batch order, dropout and the honest hold-out
+			l, c = max(l, levelTrainer), c|dataCache
+		}
 	case ResetTrainer:
 		if key == trainer.ParamEpochs {
 			w.scheduleSteps = 0 // the schedule spans epochs again
 		}
-		w.stale = true
 	}
-	return "", nil
+	if l >= levelParams {
+		note = w.discardNote(key + "=" + now)
+	}
+	w.invalidate(l, c)
+	return note, nil
 }
 
 // sameLens says whether two prefix_len values give the same lengths on the
@@ -367,24 +351,23 @@ func (w *Workbench) paramsMethod() string {
 	return w.strParam(method.ParamMethod)
 }
 
-// discardParams drops the method's parameters (they are re-created at random
-// on the next command) and returns a note naming what was lost, or "".
-func (w *Workbench) discardParams(why string) string {
-	note := ""
+// discardNote is the note for discarding the method's parameters (why: the
+// change that does it), naming the training or the adapter that is lost, or
+// "" when they hold neither. Call it before invalidate(levelParams, ...).
+func (w *Workbench) discardNote(why string) string {
 	if steps, adapter := w.paramsWorth(); steps > 0 || adapter != "" {
-		note = fmt.Sprintf("%s discards the %s; they are re-created at random on the next command", why, w.describeParams(steps, adapter))
+		return fmt.Sprintf("%s discards the %s; they are re-created at random on the next command", why, w.describeParams(steps, adapter))
 	}
-	w.spec, w.trainer, w.predictor, w.LastStep = nil, nil, nil, nil
-	w.EvalHistory = nil
-	w.fresh, w.stale = true, true
-	w.Adapter = ""
-	w.scheduleSteps = 0
-	return note
+	return ""
 }
 
 // ResetParams re-creates the method's parameters from the current settings on
 // the next command (the shell's reset). It returns what was discarded, or "".
-func (w *Workbench) ResetParams() string { return w.discardParams("reset") }
+func (w *Workbench) ResetParams() string {
+	note := w.discardNote("reset")
+	w.invalidate(levelParams, 0)
+	return note
+}
 
 // Get returns a setting's current value as a string.
 func (w *Workbench) Get(key string) (string, error) {
