@@ -87,6 +87,9 @@ type Rule struct {
 	NotZero bool
 	// Parse, when set, checks and normalises a string setting (method, prefix_len).
 	Parse func(value string) (string, error)
+	// ForModel, when set, checks a parsed value against the loaded backbone
+	// (max_len against its positions, prefix_len against its layers).
+	ForModel func(value any, c *bert.Config) error
 	// Text says what the rule accepts, for help ("a number > 0").
 	Text string
 }
@@ -104,8 +107,8 @@ type Setting struct {
 	Doc     string
 	// Resets says what a change invalidates: one of the Reset* kinds.
 	Resets ResetKind
-	// Valid is the value's validation (see Rule); Workbench.Set also checks
-	// settings that depend on the loaded model (max_len against its positions).
+	// Valid is the value's validation (see Rule), with the loaded model's
+	// part in Valid.ForModel.
 	Valid Rule
 }
 
@@ -128,7 +131,7 @@ var Settings = []Setting{
 	{method.ParamMethod, string(method.DefaultKind), "ft, pt, pt2, apt, apt_no_token_gate, apt_no_layer_gate", ResetParams,
 		Rule{Choices: kindNames(), Parse: parseMethod, Text: "one of " + strings.Join(kindNames(), ", ")}},
 	{method.ParamPrefixLen, strconv.Itoa(method.DefaultPrefixLen), "prefix length per layer: one number for every layer, or a comma list (one per layer; 0 = no prefix)", ResetParams,
-		Rule{Parse: parsePrefixLen, Text: "a length >= 0, or a comma list of lengths, one per layer"}},
+		Rule{Parse: parsePrefixLen, ForModel: prefixLenForModel, Text: "a length >= 0, or a comma list of lengths, one per layer"}},
 	{method.ParamPromptLen, method.DefaultPromptLen, "prompt tuning's number of input embeddings", ResetParams, atLeast(1)},
 	// The pooling changes what the gate reads, not any parameter's shape: the
 	// trained gates are kept (they were trained on the other pooling).
@@ -142,7 +145,8 @@ var Settings = []Setting{
 	{bert.ParamBackboneDropout, -1.0, "the backbone's own hidden and attention dropout in training: a rate (0 = off), or config (the model's hidden_dropout_prob and attention_probs_dropout_prob)", ResetGraph,
 		Rule{Lo: 0, HasLo: true, Hi: 1, HasHi: true, HiOpen: true, Word: "config", WordValue: -1, Text: "config, or a rate, 0 <= value < 1"}},
 	{trainer.ParamSeed, trainer.DefaultSeed, "seeds the initialisation, batch order, dropout and the honest protocol's hold-out", ResetInit, atLeast(0)},
-	{trainer.ParamMaxLen, trainer.DefaultMaxLen, "sequences are truncated to this many tokens (at most the model's max_position_embeddings)", ResetData, atLeast(1)},
+	{trainer.ParamMaxLen, trainer.DefaultMaxLen, "sequences are truncated to this many tokens (at most the model's max_position_embeddings)", ResetData,
+		withModel(atLeast(1), maxLenForModel)},
 	{trainer.ParamLR, trainer.DefaultLR, "peak learning rate (P-Tuning v2 uses 5e-3..1e-2 for prefixes; use ~2e-5 for ft)", ResetTrainer, positive()},
 	{trainer.ParamBatchSize, trainer.DefaultBatchSize, "examples per step", ResetTrainer, atLeast(1)},
 	{trainer.ParamEpochs, trainer.DefaultEpochs, "epochs the learning-rate schedule spans; `train` with no argument runs to its end. `train N steps` (or N epochs) on a fresh run makes the schedule span those N; setting epochs makes it span epochs again", ResetTrainer, atLeast(1)},
@@ -161,6 +165,23 @@ var Settings = []Setting{
 		Rule{Lo: 0, HasLo: true, LoOpen: true, Hi: 1, HasHi: true, HiOpen: true, Text: "a fraction, 0 < value < 1"}},
 	{keyTrainLimit, 0, "use only the first N training examples (0 = all)", ResetData, atLeast(0)},
 	{keyEvalLimit, 0, "evaluate on only the first N examples of dev/test (0 = all)", ResetData, atLeast(0)},
+}
+
+func withModel(r Rule, check func(any, *bert.Config) error) Rule {
+	r.ForModel = check
+	return r
+}
+
+func maxLenForModel(v any, c *bert.Config) error {
+	if n := v.(int); n > c.MaxPositionEmbeddings {
+		return fmt.Errorf("max_len: %d exceeds the model's max_position_embeddings %d (want 1..%d)", n, c.MaxPositionEmbeddings, c.MaxPositionEmbeddings)
+	}
+	return nil
+}
+
+func prefixLenForModel(v any, c *bert.Config) error {
+	_, err := parseLens(v.(string), c.NumHiddenLayers)
+	return err
 }
 
 func kindNames() []string {
@@ -312,22 +333,14 @@ func parseSetting(key, value string) (any, error) {
 	return s.Parse(value)
 }
 
-// checkForModel checks a parsed value against the loaded backbone (nil: no check).
+// checkForModel checks a parsed value of the setting key against the loaded
+// backbone (nil: no check), by the row's Valid.ForModel.
 func checkForModel(key string, v any, c *bert.Config) error {
-	if c == nil {
+	s, ok := findSetting(key)
+	if c == nil || !ok || s.Valid.ForModel == nil {
 		return nil
 	}
-	switch key {
-	case trainer.ParamMaxLen:
-		if n := v.(int); n > c.MaxPositionEmbeddings {
-			return fmt.Errorf("max_len: %d exceeds the model's max_position_embeddings %d (want 1..%d)", n, c.MaxPositionEmbeddings, c.MaxPositionEmbeddings)
-		}
-	case method.ParamPrefixLen:
-		if _, err := parseLens(v.(string), c.NumHiddenLayers); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.Valid.ForModel(v, c)
 }
 
 // parseLens and formatLens are the prefix_len value's reader and writer.
@@ -346,7 +359,7 @@ func paramString(v any) string {
 	}
 }
 
-// SettingsMap returns every setting's current value as strings, sorted by key.
+// settingsMap returns every setting's current value as strings, sorted by key.
 func settingsMap(ctx *context.Context) map[string]string {
 	out := map[string]string{}
 	for _, s := range Settings {

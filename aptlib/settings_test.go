@@ -254,7 +254,7 @@ func TestSetInvalidatesByKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
-		key, value string
+		key, value                                  string
 		trainerKept, specKept, dataKept, paramsKept bool
 	}{
 		{trainer.ParamLR, "1e-3", true, true, true, true},
