@@ -21,7 +21,7 @@ func (w *Workbench) SaveAdapter(path string) error {
 	path = expandHome(path)
 	extra := map[string]string{}
 	for k, v := range w.Config() {
-		extra["setting."+k] = v
+		extra[settingPrefix+k] = v
 	}
 	if w.trainer != nil {
 		extra["step"] = strconv.Itoa(w.trainer.StepCount)
