@@ -5,14 +5,14 @@ import (
 	"strconv"
 
 	"github.com/aptbench/apt/aptlib/adapter"
-	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
 	"github.com/aptbench/apt/aptlib/tasks"
+	"github.com/aptbench/apt/aptlib/trainer"
 )
 
-// SaveAdapter writes the trained method and head: an adapter file (SPEC
-// section 4) for the parameter-efficient methods, a full model directory for
-// FT. The settings and the training step are recorded in the metadata.
+// SaveAdapter writes the trained method and head: an adapter file (format in
+// docs/adapters.md) for the parameter-efficient methods, a full model directory
+// for FT. The settings and the training step are recorded in the metadata.
 func (w *Workbench) SaveAdapter(path string) error {
 	if err := w.checkFinite("save adapter"); err != nil {
 		return err
@@ -20,14 +20,14 @@ func (w *Workbench) SaveAdapter(path string) error {
 	path = expandHome(path)
 	extra := map[string]string{}
 	for k, v := range w.Config() {
-		extra["setting."+k] = v
+		extra[settingPrefix+k] = v
 	}
 	if w.trainer != nil {
 		extra["step"] = strconv.Itoa(w.trainer.StepCount)
 	}
-	meta := adapter.Meta{Labels: w.Task.Labels, MaxLen: w.intParam("max_len"), Task: w.Task.Name,
+	meta := adapter.Meta{Labels: w.Task.Labels, MaxLen: w.intParam(trainer.ParamMaxLen), Task: w.Task.Name,
 		BaseModel: w.Model.Name, Extra: extra}
-	if w.spec.Method.Kind == method.FT {
+	if w.spec.Method.Kind.TrainsBackbone() {
 		if err := w.CheckOutputDir("save adapter", path); err != nil {
 			return err
 		}
@@ -88,15 +88,9 @@ func (w *Workbench) LoadAdapter(path string) error {
 	if err != nil {
 		return err
 	}
-	settings := map[string]string{"method": string(a.Method.Kind), "gate_pooling": a.Method.GatePooling}
-	if a.Method.Kind.HasPrefix() {
-		settings["prefix_len"] = formatLens(spec.Method.PrefixLens) // one entry per layer, 0 where none
-	}
-	if a.Method.Kind == method.PT {
-		settings["prompt_len"] = strconv.Itoa(a.Method.PromptLen)
-	}
+	settings := spec.Method.Params() // one prefix_len entry per layer, 0 where none
 	if a.Meta.MaxLen > 0 {
-		settings["max_len"] = strconv.Itoa(a.Meta.MaxLen)
+		settings[trainer.ParamMaxLen] = strconv.Itoa(a.Meta.MaxLen)
 	}
 	values := map[string]any{}
 	for _, k := range sortedKeys(settings) {
@@ -110,7 +104,7 @@ func (w *Workbench) LoadAdapter(path string) error {
 		values[k] = v
 	}
 	// Everything is checked: from here on the session changes.
-	if a.Method.Kind != method.FT {
+	if !a.Method.Kind.TrainsBackbone() {
 		// An adapter runs on the checkpoint's backbone, not on weights FT trained.
 		if err := w.reloadBackboneIfTrained(); err != nil {
 			return err
@@ -118,18 +112,18 @@ func (w *Workbench) LoadAdapter(path string) error {
 	}
 	if spec, err = a.Apply(w.ctx, w.Model.Config); err != nil {
 		// Apply put the variables back; graphs built before are rebuilt to be safe.
-		w.predictor, w.stale = nil, true
+		w.invalidate(levelTrainer, 0)
 		return err
 	}
-	spec.Dropout = w.floatParam("dropout")
+	spec.Dropout = w.floatParam(keyDropout)
 	for _, k := range sortedKeys(settings) {
 		w.ctx.SetParam(k, values[k])
 	}
 	w.adapterTask = task != w.Task // a task of the adapter's own, or the one loaded before
 	w.Task = task
-	w.resetAll()
-	w.spec = spec
-	w.fresh = false
+	w.invalidate(levelParams, dataCache)
+	// The parameters are the adapter's: nothing to create, its spec runs them.
+	w.spec, w.needParams = spec, false
 	w.Adapter = path
 	return nil
 }

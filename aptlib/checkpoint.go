@@ -56,8 +56,7 @@ func (w *Workbench) LoadCheckpoint(path string) error {
 			}
 		}
 	}
-	w.resetAll()
-	w.Adapter = ""
+	w.invalidate(levelParams, dataCache) // the checkpoint's values replace them
 	t, err := w.Trainer()
 	if err != nil {
 		return err
@@ -66,7 +65,6 @@ func (w *Workbench) LoadCheckpoint(path string) error {
 		return err
 	}
 	w.scheduleSteps = t.Opts.ScheduleSteps
-	w.predictor = nil
-	w.LastStep = nil
+	w.invalidate(levelGraphs, 0) // graphs built on the values before the restore
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/tasks"
+	"github.com/aptbench/apt/aptlib/trainer"
 )
 
 // MethodParams is one method's parameter count on the loaded backbone.
@@ -46,17 +47,10 @@ func (w *Workbench) ModelInfo() (*ModelInfo, error) {
 		}
 	}
 	info.HeadParams = c.HiddenSize*outputs + outputs
-	lens, err := parseLens(w.strParam("prefix_len"), c.NumHiddenLayers)
-	if err != nil {
-		return nil, err
-	}
 	for _, k := range method.Kinds {
-		m := method.Default(k, c.NumHiddenLayers)
-		if k.HasPrefix() {
-			m.PrefixLens = lens
-		}
-		if k.HasPrompt() {
-			m.PromptLen = w.intParam("prompt_len")
+		m, err := method.KindConfigFromContext(w.ctx, k, c.NumHiddenLayers)
+		if err != nil {
+			return nil, err
 		}
 		n := m.NumTrainable(c.HiddenSize) + info.HeadParams
 		if k.TrainsBackbone() {
@@ -96,7 +90,7 @@ func (w *Workbench) TaskInfo() (*TaskInfo, error) {
 	}
 	t := w.Task
 	info := &TaskInfo{Name: t.Name, Dir: t.Dir, Kind: t.Kind, Labels: t.Labels, Metrics: t.Metrics,
-		MaxLen: w.intParam("max_len"), Warnings: t.Warnings}
+		MaxLen: w.intParam(trainer.ParamMaxLen), Warnings: t.Warnings}
 	for _, name := range []string{"train", "dev", "test"} {
 		s, err := t.Split(name)
 		if err != nil || s == nil {

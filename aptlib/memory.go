@@ -197,7 +197,7 @@ func (w *Workbench) memoryShape(spec *model.Spec, training bool) MemoryShape {
 // checkTrainingMemory checks the memory of training before a trainer is built
 // (and before prepare creates the method's parameters for it).
 func (w *Workbench) checkTrainingMemory() error {
-	if !w.stale && w.trainer != nil {
+	if !w.needTrainer && w.trainer != nil {
 		return nil
 	}
 	spec, err := w.Spec()

@@ -10,27 +10,64 @@ import (
 
 	"github.com/aptbench/apt/aptlib/bert"
 	"github.com/aptbench/apt/aptlib/method"
+	"github.com/aptbench/apt/aptlib/tasks"
+	"github.com/aptbench/apt/aptlib/trainer"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-// What a setting's change invalidates (Setting.Resets). Only ResetParams
-// throws trained or loaded parameters away; every other kind keeps them.
+// ResetKind is what a setting's change invalidates (Setting.Resets); each
+// kind maps onto a level of the session's state (see invalidate). Only
+// ResetParams throws trained or loaded parameters away; every other kind keeps
+// them.
+type ResetKind string
+
 const (
 	// ResetParams: the method's parameters change shape or kind and are
 	// re-created at random (method, prefix_len, prompt_len).
-	ResetParams = "params"
+	ResetParams ResetKind = "params"
 	// ResetInit: the value shapes only the next initialisation. Parameters that
 	// were never trained nor loaded are re-created with it; trained or loaded
 	// ones are kept (reset re-creates them on purpose).
-	ResetInit = "init"
+	ResetInit ResetKind = "init"
 	// ResetData: the data are re-encoded (max_len, the data limits, the
 	// protocol's hold-out) and the trainer rebuilt; parameters are kept.
-	ResetData = "data"
+	ResetData ResetKind = "data"
 	// ResetGraph: the graphs are rebuilt (dropouts, gate pooling); parameters kept.
-	ResetGraph = "graph"
+	ResetGraph ResetKind = "graph"
 	// ResetTrainer: a new optimizer step and schedule from the current values
 	// and position; parameters kept.
-	ResetTrainer = "trainer"
+	ResetTrainer ResetKind = "trainer"
+)
+
+// Effect says in a sentence what changing a setting of this kind does (the
+// shell's `set <key>` prints it).
+func (k ResetKind) Effect() string {
+	switch k {
+	case ResetParams:
+		return "changing it re-creates the method's parameters (trained or loaded ones are discarded, with a note)"
+	case ResetInit:
+		return "it applies when the parameters are created; trained or loaded parameters are kept (reset re-creates them)"
+	case ResetData:
+		return "changing it re-encodes the data; trained values are kept"
+	case ResetGraph:
+		return "changing it rebuilds the training and inference graphs; trained values are kept"
+	case ResetTrainer:
+		return "changing it starts a new optimizer; trained values are kept"
+	}
+	return ""
+}
+
+// Keys of the settings that aptlib itself reads; the method's and the
+// trainer's keys are method.Param* and trainer.Param*, the backbone's dropout
+// bert.ParamBackboneDropout.
+const (
+	keyDropout       = "dropout" // model.Spec.Dropout, the head's
+	keyPatience      = "patience"
+	keyEvalBatchSize = "eval_batch_size"
+	keyProtocol      = "protocol"
+	keyHeldout       = "heldout"
+	keyTrainLimit    = "train_limit"
+	keyEvalLimit     = "eval_limit"
 )
 
 // Rule is a setting's validation: the type comes from Setting.Default, the
@@ -50,21 +87,28 @@ type Rule struct {
 	NotZero bool
 	// Parse, when set, checks and normalises a string setting (method, prefix_len).
 	Parse func(value string) (string, error)
+	// ForModel, when set, checks a parsed value against the loaded backbone
+	// (max_len against its positions, prefix_len against its layers).
+	ForModel func(value any, c *bert.Config) error
 	// Text says what the rule accepts, for help ("a number > 0").
 	Text string
 }
 
-// Setting describes one hyperparameter. Values live in the GoMLX context's
-// params (ctx.SetParam), so they travel with the context and are written into
-// checkpoints and adapters.
+// Setting describes one hyperparameter: a row of the Settings table. Values
+// live in the GoMLX context's params (ctx.SetParam), so they travel with the
+// context and are written into checkpoints and adapters. The packages that use
+// a setting read it from the context (method.ConfigFromContext,
+// trainer.OptionsFromContext, bert.BackboneDropout); the row is the only place
+// that says its type and default (for the method's and the trainer's keys,
+// the owning package's Default* constant), its validation and its help.
 type Setting struct {
 	Key     string
 	Default any // int, float64, string or bool: the value's type
 	Doc     string
 	// Resets says what a change invalidates: one of the Reset* kinds.
-	Resets string
-	// Valid is the value's validation (see Rule); Workbench.Set also checks
-	// settings that depend on the loaded model (max_len against its positions).
+	Resets ResetKind
+	// Valid is the value's validation (see Rule), with the loaded model's
+	// part in Valid.ForModel.
 	Valid Rule
 }
 
@@ -82,43 +126,62 @@ func rate() Rule {
 
 // Settings lists every key `set` accepts, with defaults that follow P-Tuning v2's
 // released BERT runs where the paper does not say, and each key's validation.
+// Adding a setting is a row here and a line where it is read.
 var Settings = []Setting{
-	{"method", "apt", "ft, pt, pt2, apt, apt_no_token_gate, apt_no_layer_gate", ResetParams,
+	{method.ParamMethod, string(method.DefaultKind), "ft, pt, pt2, apt, apt_no_token_gate, apt_no_layer_gate", ResetParams,
 		Rule{Choices: kindNames(), Parse: parseMethod, Text: "one of " + strings.Join(kindNames(), ", ")}},
-	{"prefix_len", "16", "prefix length per layer: one number for every layer, or a comma list (one per layer; 0 = no prefix)", ResetParams,
-		Rule{Parse: parsePrefixLen, Text: "a length >= 0, or a comma list of lengths, one per layer"}},
-	{"prompt_len", 16, "prompt tuning's number of input embeddings", ResetParams, atLeast(1)},
+	{method.ParamPrefixLen, strconv.Itoa(method.DefaultPrefixLen), "prefix length per layer: one number for every layer, or a comma list (one per layer; 0 = no prefix)", ResetParams,
+		Rule{Parse: parsePrefixLen, ForModel: prefixLenForModel, Text: "a length >= 0, or a comma list of lengths, one per layer"}},
+	{method.ParamPromptLen, method.DefaultPromptLen, "prompt tuning's number of input embeddings", ResetParams, atLeast(1)},
 	// The pooling changes what the gate reads, not any parameter's shape: the
 	// trained gates are kept (they were trained on the other pooling).
-	{"gate_pooling", "mean", "APT token-gate input: mean over real tokens of the previous layer, or cls (first token)", ResetGraph,
+	{method.ParamGatePooling, method.DefaultGatePooling, "APT token-gate input: mean over real tokens of the previous layer, or cls (first token)", ResetGraph,
 		choices(method.PoolMean, method.PoolCLS)},
-	{"init_std", 0.02, "std of the prefix, prompt and gate-weight initialisation", ResetInit, atLeast(0)},
-	{"gate_bias_init", 0.0, "initial gate bias b_i (0: alpha starts at 0.5)", ResetInit, finite()},
-	{"layer_scale_init", 1.0, "initial lambda_i", ResetInit, finite()},
-	{"prefix_dropout", 0.1, "dropout on the prefix (or prompt) in training", ResetGraph, rate()},
-	{"dropout", 0.1, "head dropout in training", ResetGraph, rate()},
-	{"backbone_dropout", -1.0, "the backbone's own hidden and attention dropout in training: a rate (0 = off), or config (the model's hidden_dropout_prob and attention_probs_dropout_prob)", ResetGraph,
+	{method.ParamInitStd, method.DefaultInitStd, "std of the prefix, prompt and gate-weight initialisation", ResetInit, atLeast(0)},
+	{method.ParamGateBiasInit, method.DefaultGateBiasInit, "initial gate bias b_i (0: alpha starts at 0.5)", ResetInit, finite()},
+	{method.ParamLayerScaleInit, method.DefaultLayerScaleInit, "initial lambda_i", ResetInit, finite()},
+	{method.ParamPrefixDropout, method.DefaultPrefixDropout, "dropout on the prefix (or prompt) in training", ResetGraph, rate()},
+	{keyDropout, 0.1, "head dropout in training", ResetGraph, rate()},
+	{bert.ParamBackboneDropout, -1.0, "the backbone's own hidden and attention dropout in training: a rate (0 = off), or config (the model's hidden_dropout_prob and attention_probs_dropout_prob)", ResetGraph,
 		Rule{Lo: 0, HasLo: true, Hi: 1, HasHi: true, HiOpen: true, Word: "config", WordValue: -1, Text: "config, or a rate, 0 <= value < 1"}},
-	{"seed", 42, "seeds the initialisation, batch order, dropout and the honest protocol's hold-out", ResetInit, atLeast(0)},
-	{"max_len", 128, "sequences are truncated to this many tokens (at most the model's max_position_embeddings)", ResetData, atLeast(1)},
-	{"lr", 5e-3, "peak learning rate (P-Tuning v2 uses 5e-3..1e-2 for prefixes; use ~2e-5 for ft)", ResetTrainer, positive()},
-	{"batch_size", 16, "examples per step", ResetTrainer, atLeast(1)},
-	{"epochs", 3, "epochs the learning-rate schedule spans; `train` with no argument runs to its end. `train N steps` (or N epochs) on a fresh run makes the schedule span those N; setting epochs makes it span epochs again", ResetTrainer, atLeast(1)},
-	{"warmup", 0.1, "warm-up: a fraction of all steps (< 1) or a number of steps (0 = none)", ResetTrainer, atLeast(0)},
-	{"schedule", "linear", "linear (decay to 0 after warm-up) or constant", ResetTrainer, choices("linear", "constant")},
-	{"weight_decay", 0.01, "AdamW decoupled decay, on weight matrices only", ResetTrainer, atLeast(0)},
-	{"max_grad_norm", 1.0, "global gradient-norm clipping (< 0 disables)", ResetTrainer,
+	{trainer.ParamSeed, trainer.DefaultSeed, "seeds the initialisation, batch order, dropout and the honest protocol's hold-out", ResetInit, atLeast(0)},
+	{trainer.ParamMaxLen, trainer.DefaultMaxLen, "sequences are truncated to this many tokens (at most the model's max_position_embeddings)", ResetData,
+		withModel(atLeast(1), maxLenForModel)},
+	{trainer.ParamLR, trainer.DefaultLR, "peak learning rate (P-Tuning v2 uses 5e-3..1e-2 for prefixes; use ~2e-5 for ft)", ResetTrainer, positive()},
+	{trainer.ParamBatchSize, trainer.DefaultBatchSize, "examples per step", ResetTrainer, atLeast(1)},
+	{trainer.ParamEpochs, trainer.DefaultEpochs, "epochs the learning-rate schedule spans; `train` with no argument runs to its end. `train N steps` (or N epochs) on a fresh run makes the schedule span those N; setting epochs makes it span epochs again", ResetTrainer, atLeast(1)},
+	{trainer.ParamWarmup, trainer.DefaultWarmup, "warm-up: a fraction of all steps (< 1) or a number of steps (0 = none)", ResetTrainer, atLeast(0)},
+	{trainer.ParamSchedule, trainer.DefaultSchedule, "linear (decay to 0 after warm-up) or constant", ResetTrainer, choices("linear", "constant")},
+	{trainer.ParamWeightDecay, trainer.DefaultWeightDecay, "AdamW decoupled decay, on weight matrices only", ResetTrainer, atLeast(0)},
+	{trainer.ParamMaxGradNorm, trainer.DefaultMaxGradNorm, "global gradient-norm clipping (< 0 disables)", ResetTrainer,
 		Rule{NotZero: true, Text: "a norm > 0, or a negative number to disable clipping"}},
-	{"bucket", 32, "batch lengths are rounded up to a multiple of this, never past max_len (fewer compiled graphs)", ResetTrainer, atLeast(1)},
-	{"patience", 0, "early stopping: epochs without dev improvement (0 = off)", ResetTrainer, atLeast(0)},
-	{"eval_batch_size", 32, "examples per inference batch", ResetTrainer, atLeast(1)},
-	{"gate_every", 1, "record a gate snapshot every this many steps", ResetTrainer, atLeast(1)},
-	{"protocol", "ptuning-v2-best-dev-epoch", "ptuning-v2-best-dev-epoch (select on dev) or honest-heldout (select on a part of train, report dev once)", ResetData,
-		choices("ptuning-v2-best-dev-epoch", "honest-heldout")},
-	{"heldout", 0.1, "fraction of train held out for the honest protocol", ResetData,
+	{trainer.ParamBucket, trainer.DefaultBucket, "batch lengths are rounded up to a multiple of this, never past max_len (fewer compiled graphs)", ResetTrainer, atLeast(1)},
+	{keyPatience, 0, "early stopping: epochs without dev improvement (0 = off)", ResetTrainer, atLeast(0)},
+	{keyEvalBatchSize, 32, "examples per inference batch", ResetTrainer, atLeast(1)},
+	{trainer.ParamGateEvery, trainer.DefaultGateEvery, "record a gate snapshot every this many steps", ResetTrainer, atLeast(1)},
+	{keyProtocol, string(tasks.ProtocolBestDevEpoch), "ptuning-v2-best-dev-epoch (select on dev) or honest-heldout (select on a part of train, report dev once)", ResetData,
+		choices(string(tasks.ProtocolBestDevEpoch), string(tasks.ProtocolHonestHeldOut))},
+	{keyHeldout, 0.1, "fraction of train held out for the honest protocol", ResetData,
 		Rule{Lo: 0, HasLo: true, LoOpen: true, Hi: 1, HasHi: true, HiOpen: true, Text: "a fraction, 0 < value < 1"}},
-	{"train_limit", 0, "use only the first N training examples (0 = all)", ResetData, atLeast(0)},
-	{"eval_limit", 0, "evaluate on only the first N examples of dev/test (0 = all)", ResetData, atLeast(0)},
+	{keyTrainLimit, 0, "use only the first N training examples (0 = all)", ResetData, atLeast(0)},
+	{keyEvalLimit, 0, "evaluate on only the first N examples of dev/test (0 = all)", ResetData, atLeast(0)},
+}
+
+func withModel(r Rule, check func(any, *bert.Config) error) Rule {
+	r.ForModel = check
+	return r
+}
+
+func maxLenForModel(v any, c *bert.Config) error {
+	if n := v.(int); n > c.MaxPositionEmbeddings {
+		return fmt.Errorf("max_len: %d exceeds the model's max_position_embeddings %d (want 1..%d)", n, c.MaxPositionEmbeddings, c.MaxPositionEmbeddings)
+	}
+	return nil
+}
+
+func prefixLenForModel(v any, c *bert.Config) error {
+	_, err := parseLens(v.(string), c.NumHiddenLayers)
+	return err
 }
 
 func kindNames() []string {
@@ -270,64 +333,21 @@ func parseSetting(key, value string) (any, error) {
 	return s.Parse(value)
 }
 
-// checkForModel checks a parsed value against the loaded backbone (nil: no check).
+// checkForModel checks a parsed value of the setting key against the loaded
+// backbone (nil: no check), by the row's Valid.ForModel.
 func checkForModel(key string, v any, c *bert.Config) error {
-	if c == nil {
+	s, ok := findSetting(key)
+	if c == nil || !ok || s.Valid.ForModel == nil {
 		return nil
 	}
-	switch key {
-	case "max_len":
-		if n := v.(int); n > c.MaxPositionEmbeddings {
-			return fmt.Errorf("max_len: %d exceeds the model's max_position_embeddings %d (want 1..%d)", n, c.MaxPositionEmbeddings, c.MaxPositionEmbeddings)
-		}
-	case "prefix_len":
-		if _, err := parseLens(v.(string), c.NumHiddenLayers); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.Valid.ForModel(v, c)
 }
 
-// parseLens reads "16" or "16,16,0,8" into per-layer lengths; numLayers < 0
-// skips the count check, a single number is repeated numLayers times.
-func parseLens(s string, numLayers int) ([]int, error) {
-	parts := strings.Split(s, ",")
-	lens := make([]int, len(parts))
-	for i, p := range parts {
-		n, err := strconv.Atoi(strings.TrimSpace(p))
-		if err != nil || n < 0 {
-			return nil, fmt.Errorf("prefix_len: %q is not a length (want a number >= 0, or a comma list, one per layer)", p)
-		}
-		lens[i] = n
-	}
-	if numLayers < 0 {
-		return lens, nil
-	}
-	if len(lens) == 1 {
-		return method.Uniform(numLayers, lens[0]), nil
-	}
-	if len(lens) != numLayers {
-		return nil, fmt.Errorf("prefix_len lists %d lengths for a model of %d layers", len(lens), numLayers)
-	}
-	return lens, nil
-}
-
-// formatLens writes per-layer lengths as a prefix_len value: one number when
-// every layer has the same length (so no layers, or all zeros, give "0"),
-// else the comma list.
-func formatLens(lens []int) string {
-	if len(lens) == 0 {
-		return "0"
-	}
-	if slices.Min(lens) == slices.Max(lens) {
-		return strconv.Itoa(lens[0])
-	}
-	parts := make([]string, len(lens))
-	for i, n := range lens {
-		parts[i] = strconv.Itoa(n)
-	}
-	return strings.Join(parts, ",")
-}
+// parseLens and formatLens are the prefix_len value's reader and writer.
+var (
+	parseLens  = method.ParseLens
+	formatLens = method.FormatLens
+)
 
 // paramString renders a context param for display and metadata.
 func paramString(v any) string {
@@ -339,7 +359,7 @@ func paramString(v any) string {
 	}
 }
 
-// SettingsMap returns every setting's current value as strings, sorted by key.
+// settingsMap returns every setting's current value as strings, sorted by key.
 func settingsMap(ctx *context.Context) map[string]string {
 	out := map[string]string{}
 	for _, s := range Settings {

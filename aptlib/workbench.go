@@ -46,14 +46,15 @@ type Workbench struct {
 
 	ctx *context.Context // settings (params) and variables
 
-	// Derived state, rebuilt lazily after a setting changes (see Setting.Resets).
-	spec      *model.Spec
-	encoded   map[string]*tasks.Encoded // by split
-	examples  map[string][]model.Example
-	trainer   *trainer.Trainer
-	predictor *trainer.Predictor
-	fresh     bool // method variables need (re)creation
-	stale     bool // trainer needs rebuilding
+	// Derived state, rebuilt lazily; only invalidate marks it out of date (see
+	// level for what each change drops).
+	spec        *model.Spec               // nil: derive from the settings
+	encoded     map[string]*tasks.Encoded // by split
+	examples    map[string][]model.Example
+	trainer     *trainer.Trainer
+	predictor   *trainer.Predictor
+	needParams  bool // the method's variables must be (re)created (prepare)
+	needTrainer bool // the trainer must be rebuilt from the settings (Trainer)
 
 	backboneTrained bool // FT has changed the backbone's weights since it was loaded
 
@@ -73,8 +74,8 @@ type Workbench struct {
 	adapterTask bool
 }
 
-// New opens a workbench on the backend chosen by the SPEC section 6 policy
-// (flag: "go", "xla:cpu", "xla:cuda" or "" for automatic).
+// New opens a workbench on a backend (flag: "go", "xla:cpu", "xla:cuda" or ""
+// for the automatic choice that docs/backends.md describes).
 func New(backendFlag string) (*Workbench, error) {
 	b, choice, err := backend.New(backendFlag)
 	if err != nil {
@@ -82,7 +83,9 @@ func New(backendFlag string) (*Workbench, error) {
 	}
 	ctx := context.New()
 	setDefaults(ctx)
-	return &Workbench{Backend: b, Choice: choice, ctx: ctx, fresh: true, stale: true}, nil
+	w := &Workbench{Backend: b, Choice: choice, ctx: ctx}
+	w.invalidate(levelBackbone, 0)
+	return w, nil
 }
 
 func (w *Workbench) log() io.Writer {
@@ -120,16 +123,14 @@ func (w *Workbench) LoadModel(name string) error {
 	if tok.VocabSize() > cfg.VocabSize {
 		return fmt.Errorf("model %s: the vocabulary has %d tokens, but config.json's vocab_size is %d", name, tok.VocabSize(), cfg.VocabSize)
 	}
-	if n, _ := ctx.GetParam("max_len"); n.(int) > cfg.MaxPositionEmbeddings {
-		ctx.SetParam("max_len", cfg.MaxPositionEmbeddings)
+	if n, _ := ctx.GetParam(trainer.ParamMaxLen); n.(int) > cfg.MaxPositionEmbeddings {
+		ctx.SetParam(trainer.ParamMaxLen, cfg.MaxPositionEmbeddings)
 		fmt.Fprintf(w.log(), "note: max_len %d exceeds model %s's max_position_embeddings %d: max_len is now %d\n",
 			n, name, cfg.MaxPositionEmbeddings, cfg.MaxPositionEmbeddings)
 	}
 	w.ctx = ctx
 	w.Model = &Model{Name: name, Dir: dir, Config: cfg, Tokenizer: tok}
-	w.backboneTrained = false
-	w.Adapter = ""
-	w.resetAll()
+	w.invalidate(levelBackbone, 0)
 	return nil
 }
 
@@ -193,7 +194,7 @@ func (w *Workbench) LoadTask(name, dir string) error {
 	// The method's parameters (trained, or loaded from an adapter) fit a task
 	// with the same head and labels: keep them, so that "load adapter; load task;
 	// eval" evaluates the adapter. Otherwise they go, and the user is told.
-	keep := w.Task != nil && w.spec != nil && !w.fresh && sameHead(w.Task, t)
+	keep := w.Task != nil && w.spec != nil && !w.needParams && sameHead(w.Task, t)
 	if keep {
 		if steps, adapter := w.paramsWorth(); steps > 0 || adapter != "" {
 			fmt.Fprintf(w.log(), "note: task %s has the same head and labels: the %s are kept (reset re-creates them)\n",
@@ -201,21 +202,17 @@ func (w *Workbench) LoadTask(name, dir string) error {
 		}
 		w.Task = t
 		w.adapterTask = false
-		w.encoded, w.examples = map[string]*tasks.Encoded{}, map[string][]model.Example{}
-		w.trainer, w.predictor, w.LastStep = nil, nil, nil
-		w.EvalHistory = nil
-		w.stale = true
-		w.scheduleSteps = 0
+		w.invalidate(levelRun, dataCache)
 		return nil
 	}
 	if w.Task != nil {
-		if note := w.discardParams("load task " + t.Name + " (another head or other labels)"); note != "" {
+		if note := w.discardNote("load task " + t.Name + " (another head or other labels)"); note != "" {
 			fmt.Fprintf(w.log(), "note: %s\n", note)
 		}
 	}
 	w.Task = t
 	w.adapterTask = false
-	w.resetAll()
+	w.invalidate(levelParams, dataCache)
 	return nil
 }
 
@@ -226,15 +223,6 @@ func sameHead(a, b *tasks.Task) bool {
 		return false
 	}
 	return a.Kind == tasks.MultipleChoice || equalStrings(a.Labels, b.Labels)
-}
-
-// resetAll drops everything derived from the model, task and settings.
-func (w *Workbench) resetAll() {
-	w.spec, w.trainer, w.predictor, w.LastStep = nil, nil, nil, nil
-	w.encoded, w.examples = map[string]*tasks.Encoded{}, map[string][]model.Example{}
-	w.EvalHistory = nil
-	w.fresh, w.stale = true, true
-	w.scheduleSteps = 0
 }
 
 // Set changes a setting ("key", "value"), checked against the settings table
@@ -270,43 +258,39 @@ func (w *Workbench) SetWithNote(key, value string) (string, error) {
 	old := s.format(w.param(key))
 	w.ctx.SetParam(key, v)
 	now := s.format(v)
-	if old == now || (key == "prefix_len" && w.sameLens(old, now)) {
+	if old == now || (key == method.ParamPrefixLen && w.sameLens(old, now)) {
 		return "", nil
 	}
-	w.predictor = nil
+	l, c := s.Resets.invalidates()
+	note := ""
 	switch s.Resets {
 	case ResetParams:
-		if w.shapesParams(key) {
-			return w.discardParams(key + "=" + now), nil
+		if !w.shapesParams(key) {
+			l = levelGraphs
 		}
 	case ResetInit:
-		if key == "seed" { // also the batch order, dropout and the honest hold-out
-			w.encoded, w.examples = map[string]*tasks.Encoded{}, map[string][]model.Example{}
-			w.stale = true
-		}
-		w.spec = nil
 		if steps, adapter := w.paramsWorth(); steps > 0 || adapter != "" {
 			when := "applies when the parameters are next created"
-			if key == "seed" {
+			if key == trainer.ParamSeed {
 				when = "orders the batches and seeds dropout from now on, and the initialisation when the parameters are next created"
 			}
-			return fmt.Sprintf("%s=%s %s: the %s are kept (reset re-creates them now)",
-				key, now, when, w.describeParams(steps, adapter)), nil
+			note = fmt.Sprintf("%s=%s %s: the %s are kept (reset re-creates them now)",
+				key, now, when, w.describeParams(steps, adapter))
+			l = levelGraphs
 		}
-		w.fresh, w.stale = true, true
-	case ResetData:
-		w.encoded, w.examples = map[string]*tasks.Encoded{}, map[string][]model.Example{}
-		w.stale = true
-	case ResetGraph:
-		w.spec = nil
-		w.stale = true
+		if key == trainer.ParamSeed { // also the batch order, dropout and the honest hold-out
+			l, c = max(l, levelTrainer), c|dataCache
+		}
 	case ResetTrainer:
-		if key == "epochs" {
+		if key == trainer.ParamEpochs {
 			w.scheduleSteps = 0 // the schedule spans epochs again
 		}
-		w.stale = true
 	}
-	return "", nil
+	if l >= levelParams {
+		note = w.discardNote(key + "=" + now)
+	}
+	w.invalidate(l, c)
+	return note, nil
 }
 
 // sameLens says whether two prefix_len values give the same lengths on the
@@ -323,15 +307,15 @@ func (w *Workbench) sameLens(a, b string) bool {
 // shapesParams says whether a ResetParams setting matters to the current
 // method (prompt_len only to pt, prefix_len only to the prefix methods).
 func (w *Workbench) shapesParams(key string) bool {
-	kind, err := method.ParseKind(w.strParam("method"))
+	kind, err := method.ParseKind(w.strParam(method.ParamMethod))
 	if err != nil {
 		return true
 	}
 	switch key {
-	case "prefix_len":
+	case method.ParamPrefixLen:
 		return kind.HasPrefix()
-	case "prompt_len":
-		return kind == method.PT
+	case method.ParamPromptLen:
+		return kind.HasPrompt()
 	}
 	return true
 }
@@ -364,27 +348,26 @@ func (w *Workbench) paramsMethod() string {
 	if w.spec != nil {
 		return string(w.spec.Method.Kind)
 	}
-	return w.strParam("method")
+	return w.strParam(method.ParamMethod)
 }
 
-// discardParams drops the method's parameters (they are re-created at random
-// on the next command) and returns a note naming what was lost, or "".
-func (w *Workbench) discardParams(why string) string {
-	note := ""
+// discardNote is the note for discarding the method's parameters (why: the
+// change that does it), naming the training or the adapter that is lost, or
+// "" when they hold neither. Call it before invalidate(levelParams, ...).
+func (w *Workbench) discardNote(why string) string {
 	if steps, adapter := w.paramsWorth(); steps > 0 || adapter != "" {
-		note = fmt.Sprintf("%s discards the %s; they are re-created at random on the next command", why, w.describeParams(steps, adapter))
+		return fmt.Sprintf("%s discards the %s; they are re-created at random on the next command", why, w.describeParams(steps, adapter))
 	}
-	w.spec, w.trainer, w.predictor, w.LastStep = nil, nil, nil, nil
-	w.EvalHistory = nil
-	w.fresh, w.stale = true, true
-	w.Adapter = ""
-	w.scheduleSteps = 0
-	return note
+	return ""
 }
 
 // ResetParams re-creates the method's parameters from the current settings on
 // the next command (the shell's reset). It returns what was discarded, or "".
-func (w *Workbench) ResetParams() string { return w.discardParams("reset") }
+func (w *Workbench) ResetParams() string {
+	note := w.discardNote("reset")
+	w.invalidate(levelParams, 0)
+	return note
+}
 
 // Get returns a setting's current value as a string.
 func (w *Workbench) Get(key string) (string, error) {
@@ -440,7 +423,7 @@ func expandHome(p string) string {
 // value, or -1 for "config".
 func (w *Workbench) BackboneDropout() (hidden, attention float64) {
 	if w.Model == nil {
-		v := w.floatParam("backbone_dropout")
+		v := w.floatParam(bert.ParamBackboneDropout)
 		return v, v
 	}
 	c := w.Model.Config

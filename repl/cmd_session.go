@@ -9,7 +9,10 @@ import (
 	"strings"
 
 	"github.com/aptbench/apt/aptlib"
+	"github.com/aptbench/apt/aptlib/bert"
+	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/tasks"
+	"github.com/aptbench/apt/aptlib/trainer"
 )
 
 // taskNames are the names `load task` accepts.
@@ -183,17 +186,8 @@ func (s *Shell) explainSetting(key string) error {
 	if st.Valid.Text != "" {
 		s.printf("  values: %s\n", st.Valid.Text)
 	}
-	switch st.Resets {
-	case aptlib.ResetParams:
-		s.printf("  changing it re-creates the method's parameters (trained or loaded ones are discarded, with a note)\n")
-	case aptlib.ResetInit:
-		s.printf("  it applies when the parameters are created; trained or loaded parameters are kept (reset re-creates them)\n")
-	case aptlib.ResetData:
-		s.printf("  changing it re-encodes the data; trained values are kept\n")
-	case aptlib.ResetGraph:
-		s.printf("  changing it rebuilds the training and inference graphs; trained values are kept\n")
-	case aptlib.ResetTrainer:
-		s.printf("  changing it starts a new optimizer; trained values are kept\n")
+	if e := st.Resets.Effect(); e != "" {
+		s.printf("  %s\n", e)
 	}
 	return nil
 }
@@ -201,7 +195,7 @@ func (s *Shell) explainSetting(key string) error {
 // effective adds what a setting resolves to, where that is not its value
 // (backbone_dropout=config: the loaded model's rates).
 func (s *Shell) effective(key, v string) string {
-	if key == "backbone_dropout" && v == "config" && s.w.Model != nil {
+	if key == bert.ParamBackboneDropout && v == "config" && s.w.Model != nil {
 		h, a := s.w.BackboneDropout()
 		if h == a {
 			return fmt.Sprintf("config (%g)", h)
@@ -262,9 +256,9 @@ func cmdShowModel(_ context.Context, s *Shell, args []string) error {
 	t.add("backend", hang(info.Backend+" ("+info.BackendReason+")", s.width()-1, strings.Repeat(" ", 14)))
 	s.printf("%s\n", t)
 
-	cur, _ := s.w.Get("method")
-	pl, _ := s.w.Get("prefix_len")
-	ptl, _ := s.w.Get("prompt_len")
+	cur, _ := s.w.Get(method.ParamMethod)
+	pl, _ := s.w.Get(method.ParamPrefixLen)
+	ptl, _ := s.w.Get(method.ParamPromptLen)
 	s.printf("trainable parameters per method (prefix_len %s, prompt_len %s, head %s):\n", pl, ptl, count(info.HeadParams))
 	mt := &table{header: true, right: []bool{false, true, true}, indent: "  "}
 	mt.add("method", "trainable", "% of backbone")
@@ -351,8 +345,8 @@ func cmdShowStatus(_ context.Context, s *Shell, args []string) error {
 		task = fmt.Sprintf("%s (%s, %d labels)", s.taskName(), s.w.Task.Kind, len(s.w.Task.Labels))
 	}
 	t.add("task", task)
-	m, _ := s.w.Get("method")
-	pl, _ := s.w.Get("prefix_len")
+	m, _ := s.w.Get(method.ParamMethod)
+	pl, _ := s.w.Get(method.ParamPrefixLen)
 	t.add("method", fmt.Sprintf("%s, prefix_len %s", m, pl))
 	trained := "0 steps"
 	if n := s.steps(); n > 0 {
@@ -393,9 +387,9 @@ func cmdReset(_ context.Context, s *Shell, args []string) error {
 		if s.w.Model == nil || s.w.Task == nil {
 			return fmt.Errorf("reset: nothing to reset yet (load a model and a task first; reset all starts a fresh session)")
 		}
-		m, _ := s.w.Get("method")
+		m, _ := s.w.Get(method.ParamMethod)
 		s.w.ResetParams()
-		s.printf("the %s parameters will be re-created from the current settings (seed %s)\n", m, mustGet(s.w, "seed"))
+		s.printf("the %s parameters will be re-created from the current settings (seed %s)\n", m, mustGet(s.w, trainer.ParamSeed))
 		return nil
 	case len(args) == 1 && strings.ToLower(args[0]) == "all":
 		w, err := aptlib.New(s.opts.Backend)

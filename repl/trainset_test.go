@@ -193,3 +193,34 @@ func TestShellDivergedRun(t *testing.T) {
 	run(t, s, out, "reset", "set lr=1e-2")
 	mustContain(t, "train after reset with a lower lr", run(t, s, out, "train 3 steps"), "done: 3 steps")
 }
+
+// TestShellRefusesWhatTheTableRefuses: for every row of aptlib's settings
+// table, values its rule refuses are refused by `set` with the rule's own
+// message, so the shell has no validation of its own to drift; and `set
+// <key>` explains each row with its help, rule and reset effect.
+func TestShellRefusesWhatTheTableRefuses(t *testing.T) {
+	s, out, _ := newShell(t)
+	run(t, s, out, "load model demo", "load task demo")
+	for _, st := range aptlib.Settings {
+		tried := 0
+		for _, v := range []string{"x", "-1", "0", "1", "-0.5", "1e400", "nan"} {
+			_, tableErr := st.Parse(v)
+			if tableErr == nil {
+				continue
+			}
+			tried++
+			want := "t:1: set: " + tableErr.Error()
+			if got := runErr(s, "set "+st.Key+"="+v); got != want {
+				t.Errorf("set %s=%s: error %q, the table says %q", st.Key, v, got, want)
+			}
+		}
+		if tried == 0 {
+			t.Errorf("%s: no refused value tried", st.Key)
+		}
+		got := run(t, s, out, "set "+st.Key)
+		mustContain(t, "set "+st.Key, got, st.Key+" = ", "(default "+st.DefaultString()+")", st.Resets.Effect())
+		if st.Valid.Text != "" {
+			mustContain(t, "set "+st.Key, got, "values: "+st.Valid.Text)
+		}
+	}
+}

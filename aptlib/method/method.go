@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
 // Kind names a method, with the strings of the adapter file's "method" metadata.
@@ -105,17 +107,11 @@ func Uniform(numLayers, p int) []int {
 	return lens
 }
 
-// Default is the default configuration (docs/methods.md) of kind k for a backbone of
-// numLayers layers: prefix (or prompt) length 16, mean gate pooling, prefix
-// dropout 0.1, initialisation N(0, 0.02), gate bias 0, lambda 1.
+// Default is the default configuration of kind k for a backbone of numLayers
+// layers: KindConfigFromContext on a context that sets no parameter, so every
+// field has its Default* value (params.go).
 func Default(k Kind, numLayers int) Config {
-	c := Config{Kind: k, GatePooling: PoolMean, PrefixDropout: 0.1, InitStd: 0.02, LayerScaleInit: 1}
-	if k.HasPrefix() {
-		c.PrefixLens = Uniform(numLayers, 16)
-	}
-	if k.HasPrompt() {
-		c.PromptLen = 16
-	}
+	c, _ := KindConfigFromContext(context.New(), k, numLayers) // the defaults are valid; an unknown k is the caller's to check
 	return c
 }
 

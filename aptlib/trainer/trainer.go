@@ -22,60 +22,6 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-// Options of a training run. Zero values take the defaults of Defaults.
-type Options struct {
-	BatchSize int // examples per step (default 16)
-	MaxLen    int // longest sequence; longer ones must be truncated when encoding (default 128)
-	Bucket    int // batch lengths are rounded up to a multiple of this (default 32)
-	Epochs    int // epochs the schedule spans (default 3)
-	// ScheduleSteps, when > 0, is the schedule's length in steps instead of
-	// Epochs epochs (a run of n steps whose schedule spans those n steps).
-	ScheduleSteps int
-	LR            float64 // peak learning rate (default 5e-3 for prefixes, see aptlib settings)
-	WeightDecay   float64 // AdamW decoupled decay on weight matrices (default 0.01)
-	Warmup        float64 // warm-up: a fraction of all steps when < 1, else a number of steps (default 0.1)
-	Schedule      string  // "linear" (default) or "constant"
-	MaxGradNorm   float64 // global-norm clipping (default 1.0; < 0 disables)
-	Seed          uint64  // seeds batch order and dropout
-	Beta1         float64 // AdamW (default 0.9)
-	Beta2         float64 // AdamW (default 0.999)
-	Epsilon       float64 // AdamW (default 1e-8)
-	// GateEvery records a gate snapshot in History every GateEvery steps (default 1).
-	GateEvery int
-}
-
-// NoWarmup is the Warmup of a schedule without warm-up (0 takes the default).
-const NoWarmup = -1
-
-// Defaults fills zero fields with the defaults.
-func (o Options) Defaults() Options {
-	def := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	deff := func(p *float64, v float64) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	def(&o.BatchSize, 16)
-	def(&o.MaxLen, 128)
-	def(&o.Bucket, 32)
-	def(&o.Epochs, 3)
-	def(&o.GateEvery, 1)
-	deff(&o.LR, 5e-3)
-	deff(&o.Warmup, 0.1)
-	deff(&o.MaxGradNorm, 1)
-	deff(&o.Beta1, 0.9)
-	deff(&o.Beta2, 0.999)
-	deff(&o.Epsilon, 1e-8)
-	if o.Schedule == "" {
-		o.Schedule = "linear"
-	}
-	return o
-}
-
 // GateSnapshot is the gates' state at one step: Lambda[i] is lambda_i (NaN
 // without a layer gate or a prefix at layer i); Alpha[i] the mean over the
 // batch's examples of alpha_i, p_i values (nil without a token gate or prefix).
