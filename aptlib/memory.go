@@ -11,6 +11,7 @@ import (
 	"github.com/aptbench/apt/aptlib/bert"
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
+	"github.com/aptbench/apt/aptlib/trainer"
 )
 
 // MemoryLimitEnv, when set, is the memory budget in bytes (suffixes K, M, G, T,
@@ -170,18 +171,18 @@ func formatBytes(n int64) string {
 // inference).
 func (w *Workbench) memoryShape(spec *model.Spec, training bool) MemoryShape {
 	s := MemoryShape{Bert: spec.Bert, Method: spec.Method, NumLabels: spec.NumLabels, Choices: 1,
-		MaxLen: w.intParam("max_len"), Training: training}
+		MaxLen: w.intParam(trainer.ParamMaxLen), Training: training}
 	if spec.Head == model.MultipleChoice {
 		s.Choices = 2
 	}
 	n := 0
 	if training {
-		s.Batch = w.intParam("batch_size")
+		s.Batch = w.intParam(trainer.ParamBatchSize)
 		if sp, err := w.splitExamples("train"); err == nil {
 			n = len(sp.Examples)
 		}
 	} else {
-		s.Batch = w.intParam("eval_batch_size")
+		s.Batch = w.intParam(keyEvalBatchSize)
 		for _, sp := range []string{"train", "dev", "test"} {
 			if x, err := w.splitExamples(sp); err == nil {
 				n = max(n, len(x.Examples))
@@ -223,9 +224,9 @@ func (w *Workbench) checkMemory(spec *model.Spec, training bool) error {
 		return nil
 	}
 	// Blame the setting whose bringing back to a common value saves the most.
-	batchKey := "eval_batch_size"
+	batchKey := keyEvalBatchSize
 	if training {
-		batchKey = "batch_size"
+		batchKey = trainer.ParamBatchSize
 	}
 	type cand struct {
 		key, value string
@@ -235,7 +236,7 @@ func (w *Workbench) checkMemory(spec *model.Spec, training bool) error {
 	if s.Method.Kind.HasPrefix() && s.Method.TotalPrefix() > 16*len(s.Method.PrefixLens) {
 		c := s
 		c.Method.PrefixLens = method.Uniform(len(s.Method.PrefixLens), 16)
-		cands = append(cands, cand{"prefix_len", w.strParam("prefix_len"), c})
+		cands = append(cands, cand{method.ParamPrefixLen, w.strParam(method.ParamPrefixLen), c})
 	}
 	if s.Method.Kind.HasPrompt() && s.Method.PromptLen > 16 {
 		c := s
@@ -245,7 +246,7 @@ func (w *Workbench) checkMemory(spec *model.Spec, training bool) error {
 	if s.MaxLen > 128 {
 		c := s
 		c.MaxLen = 128
-		cands = append(cands, cand{"max_len", strconv.Itoa(s.MaxLen), c})
+		cands = append(cands, cand{trainer.ParamMaxLen, strconv.Itoa(s.MaxLen), c})
 	}
 	if s.Batch > 16 {
 		c := s

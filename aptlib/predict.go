@@ -101,7 +101,7 @@ func (w *Workbench) PredictContext(ctx context.Context, in, out string) (int, er
 	if len(exs) == 0 {
 		return 0, fmt.Errorf("predict: %s has no examples", in)
 	}
-	enc, err := tasks.EncodeExamples(w.Task, exs, w.Model.Tokenizer, w.intParam("max_len"))
+	enc, err := tasks.EncodeExamples(w.Task, exs, w.Model.Tokenizer, w.intParam(trainer.ParamMaxLen))
 	if err != nil {
 		return 0, err
 	}
