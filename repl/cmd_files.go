@@ -12,6 +12,7 @@ import (
 
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/tasks"
+	"github.com/aptbench/apt/aptlib/trainer"
 )
 
 func cmdSaveAdapter(_ context.Context, s *Shell, args []string) error {
@@ -22,7 +23,7 @@ func cmdSaveAdapter(_ context.Context, s *Shell, args []string) error {
 	if err != nil {
 		return fmt.Errorf("save adapter: %w", err)
 	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() && !method.Kind(mustGet(s.w, "method")).TrainsBackbone() {
+	if st, err := os.Stat(path); err == nil && st.IsDir() && !method.Kind(mustGet(s.w, method.ParamMethod)).TrainsBackbone() {
 		if err := s.w.CheckOutputDir("save adapter", path); err != nil {
 			return err // e.g. the loaded model's directory: suggest no file in it
 		}
@@ -31,10 +32,10 @@ func cmdSaveAdapter(_ context.Context, s *Shell, args []string) error {
 	if err := s.w.SaveAdapter(path); err != nil {
 		return err
 	}
-	m := mustGet(s.w, "method")
+	m := mustGet(s.w, method.ParamMethod)
 	what := m
 	if !method.Kind(m).TrainsBackbone() {
-		what += ", prefix_len " + mustGet(s.w, "prefix_len")
+		what += ", prefix_len " + mustGet(s.w, method.ParamPrefixLen)
 	}
 	size := ""
 	if n := statFile(path); n >= 0 {
@@ -59,12 +60,12 @@ func cmdLoadAdapter(_ context.Context, s *Shell, args []string) error {
 	if err := s.w.LoadAdapter(path); err != nil {
 		return err
 	}
-	m := mustGet(s.w, "method")
+	m := mustGet(s.w, method.ParamMethod)
 	desc := m
 	if method.Kind(m).HasPrefix() {
-		desc += ", prefix_len " + mustGet(s.w, "prefix_len") + ", gate_pooling " + mustGet(s.w, "gate_pooling")
+		desc += ", prefix_len " + mustGet(s.w, method.ParamPrefixLen) + ", gate_pooling " + mustGet(s.w, method.ParamGatePooling)
 	}
-	desc += ", max_len " + mustGet(s.w, "max_len")
+	desc += ", max_len " + mustGet(s.w, trainer.ParamMaxLen)
 	s.printf("loaded adapter %s: %s; labels %s\n", path, desc, strings.Join(s.w.Task.Labels, " "))
 	if !hadTask {
 		s.demoTask = false

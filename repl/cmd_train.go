@@ -74,7 +74,7 @@ func cmdTrain(ctx context.Context, s *Shell, args []string) error {
 	if plan.NewSchedule {
 		what += ", the learning-rate schedule spanning them"
 	}
-	m, pl, lr, bs := mustGet(s.w, "method"), mustGet(s.w, "prefix_len"), mustGet(s.w, "lr"), mustGet(s.w, "batch_size")
+	m, pl, lr, bs := mustGet(s.w, method.ParamMethod), mustGet(s.w, method.ParamPrefixLen), mustGet(s.w, trainer.ParamLR), mustGet(s.w, trainer.ParamBatchSize)
 	methodText := m
 	if method.Kind(m).HasPrefix() {
 		methodText += " (prefix_len " + pl + ")"
@@ -85,7 +85,7 @@ func cmdTrain(ctx context.Context, s *Shell, args []string) error {
 	}
 	s.printf("training %s on %s: %s, batches of %s, lr %s%s\n", s.bold(methodText), s.taskName(), what, bs, lr, from)
 	if sc := plan.Schedule; sc.Kind != "constant" && plan.FromStep+steps > sc.Total {
-		spans := fmt.Sprintf("epochs=%s", mustGet(s.w, "epochs"))
+		spans := fmt.Sprintf("epochs=%s", mustGet(s.w, trainer.ParamEpochs))
 		if plan.ScheduleEpochs == 0 {
 			spans = fmt.Sprintf("it spans the %d steps the run began with", sc.Total)
 		}
@@ -190,7 +190,7 @@ func cmdStep(ctx context.Context, s *Shell, args []string) error {
 // gateSummary is the one-line gate view: lambda per layer, and each layer's
 // mean alpha as a sparkline on the 0..1 scale. "" for methods without gates.
 func (s *Shell) gateSummary(g trainer.GateSnapshot) string {
-	kind := method.Kind(mustGet(s.w, "method"))
+	kind := method.Kind(mustGet(s.w, method.ParamMethod))
 	var parts []string
 	if kind.HasLayerGate() && len(g.Lambda) > 0 {
 		vals := make([]string, len(g.Lambda))
