@@ -30,6 +30,7 @@
 // # Sub-packages
 //
 //	adapter      adapter files and fine-tuned model directories: save, validate, load
+//	backbone     the contract of an encoder family: hooks, outputs, configs, tokenizers, the registry
 //	backend      choosing and creating the GoMLX backend (go, simplego, xla:cpu, xla:cuda)
 //	bert         BERT config, the encoder as GoMLX graph code, checkpoint loading
 //	hub          fetching a model directory from the HuggingFace Hub into its cache
