@@ -76,13 +76,16 @@ var _ backends.Backend = (*Backend)(nil)
 //	min_broadcast=N  broadcasting Add/Sub/Mul/Div with fewer output elements stay
 //	                 on simplego (default DefaultMinBroadcast)
 //	min_fuse=N       element-wise ops with fewer output elements are not fused
-//	                 (default DefaultMinFuse; -1 turns fusion off)
+//	                 (default DefaultMinFuse; -1 turns fusion off, as $GOBACKEND_NOFUSE does)
 //	profile          time every run (see Profiles); also on when $GOBACKEND_PROFILE is set
 //
 // Any other option is passed to simplego (for example parallelism=N);
 // "ops_sequential" is always added last (see the package doc: the deadlock).
 func New(config string) (backends.Backend, error) {
 	b := &Backend{minDotFlops: DefaultMinDotFlops, minBroadcast: DefaultMinBroadcast, minFuse: DefaultMinFuse, profile: os.Getenv("GOBACKEND_PROFILE") != ""}
+	if os.Getenv("GOBACKEND_NOFUSE") != "" {
+		b.minFuse = -1
+	}
 	var rest []string
 	for _, part := range strings.Split(config, ",") {
 		part = strings.TrimSpace(part)

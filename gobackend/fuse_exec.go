@@ -2,6 +2,7 @@ package gobackend
 
 import (
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -155,8 +156,10 @@ func (fs *fuseStep) finish() {
 	for k := range fs.instrs {
 		fs.instrs[k].reg, fs.instrs[k].out = -1, -1
 	}
+	exported := make([]bool, len(fs.instrs))
 	for j, o := range fs.outs {
 		fs.outs[j].alias = -1
+		exported[o.instr] = true
 		if o.dtype == dtypes.Float32 {
 			fs.instrs[o.instr].out = j
 		}
@@ -175,9 +178,15 @@ func (fs *fuseStep) finish() {
 				fs.numRegs++
 			}
 		}
-		for _, s := range []int{in.a, in.b, in.c}[:in.nargs] {
+		args := []int{in.a, in.b, in.c}[:in.nargs]
+		for i, s := range args {
+			if slices.Contains(args[:i], s) {
+				continue // the same operand twice (x*x): free its register once
+			}
 			if s >= base && lastRead[s] == k {
-				if r := fs.instrs[s-base].reg; r >= 0 && fs.instrs[s-base].out < 0 {
+				// A mask that is exported is converted at the end of the chunk:
+				// its register stays reserved.
+				if r := fs.instrs[s-base].reg; r >= 0 && !exported[s-base] {
 					free = append(free, r)
 				}
 			}
@@ -191,6 +200,10 @@ func (fs *fuseStep) finish() {
 		}
 		for i, in := range fs.inputs {
 			if taken[i] || in.kind != inFlat || in.dtype != dtypes.Float32 {
+				continue
+			}
+			// The same value read again (through strides) by another slot.
+			if slices.ContainsFunc(fs.inputs, func(o fuseInput) bool { return o.vid == in.vid && o.kind != inFlat }) {
 				continue
 			}
 			// Safe when no instruction after the output's reads the input.
@@ -214,8 +227,9 @@ func (fs *fuseStep) finish() {
 	}
 }
 
-// fuseRuns counts the fused steps run (for tests).
-var fuseRuns atomic.Int64
+// fuseRuns counts the fused steps run, fuseAliases the outputs written over
+// an input's buffer (for tests).
+var fuseRuns, fuseAliases atomic.Int64
 
 // runFuse runs a fused step k: reads its inputs, writes its exports (over a
 // donated input buffer where allowed), splitting the chunks over threads.
@@ -238,6 +252,7 @@ func (e *Executable) runFuse(k int, s *fuseStep, st *execState) error {
 				st.bufs[o.vid], st.owned[o.vid] = st.bufs[v], true
 				st.bufs[v], st.owned[v] = nil, false
 				outF[j] = flats[a].([]float32)
+				fuseAliases.Add(1)
 				continue
 			}
 		}
