@@ -279,8 +279,9 @@ func TestFusedRegisterReuse(t *testing.T) {
 		a, b := Exp(x[0]), Neg(x[1])
 		m := LessOrEqual(a, b)
 		e := Where(m, a, b) // the last reader of m, a and b in the group
-		sq := Mul(e, e)
-		c := Add(Tanh(sq), Abs(Neg(e)))
+		e2 := Abs(Neg(e))
+		sq := Mul(e, e) // the last reader of e, twice
+		c := Add(Tanh(sq), Mul(Exp(sq), e2))
 		d := Mul(Sqrt(Abs(c)), Exp(Neg(c)))
 		return []*Node{Add(Mul(c, c), Logistic(d)), ConvertDType(m, x[0].DType())}
 	}
