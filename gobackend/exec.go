@@ -32,6 +32,7 @@ type Executable struct {
 	numBins      int
 	numFused     int
 	numFusedOps  int
+	numReds      int
 	// lastUse[v] is the index of the last step reading value v; -1 if none.
 	lastUse []int
 	// isOut[v]: v is a graph output.
@@ -64,7 +65,9 @@ type Stats struct {
 	Broadcasts int
 	// Fused is the number of fused element-wise steps, FusedOps the ops in them.
 	Fused, FusedOps int
-	Runs            int64
+	// Reductions is the number of reductions run outside simplego.
+	Reductions int
+	Runs       int64
 	// DotFlops is the floating-point work of the products of one run (2·M·N·K each).
 	DotFlops             int64
 	DotTime, SegmentTime time.Duration
@@ -77,7 +80,7 @@ type Stats struct {
 // Stats returns the split and the accumulated times.
 func (e *Executable) Stats() Stats {
 	s := Stats{Segments: e.numSegments, Dots: e.numDots, Broadcasts: e.numBins, Runs: e.runsCount.Load(),
-		Fused: e.numFused, FusedOps: e.numFusedOps,
+		Fused: e.numFused, FusedOps: e.numFusedOps, Reductions: e.numReds,
 		DotTime: time.Duration(e.dotNanos.Load()), SegmentTime: time.Duration(e.segNanos.Load()),
 		OtherTime: time.Duration(e.otherNanos.Load()), FusedTime: time.Duration(e.fuseNanos.Load())}
 	for _, st := range e.steps {
@@ -134,6 +137,8 @@ func (e *Executable) finishPlan() {
 			for _, in := range st.fuse.inputs {
 				e.lastUse[in.vid] = k
 			}
+		} else if st.red != nil {
+			e.lastUse[st.red.in] = k
 		} else {
 			e.lastUse[st.dot.lhs] = k
 			e.lastUse[st.dot.rhs] = k
@@ -267,6 +272,13 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 			}
 			if profile {
 				segT += time.Since(ts)
+			}
+		} else if s.red != nil {
+			if err := e.runReduce(s.red, st); err != nil {
+				return nil, err
+			}
+			if profile {
+				fuseT += time.Since(ts)
 			}
 		} else if s.fuse != nil {
 			if err := e.runFuse(k, s.fuse, st); err != nil {

@@ -289,3 +289,38 @@ func TestFusedRegisterReuse(t *testing.T) {
 		compareFused(t, ref, fn, []*tensors.Tensor{randTensor(rng, false, dims...), randTensor(rng, false, dims...)})
 	}
 }
+
+// TestReductions: ReduceSum, ReduceMax and ReduceMin over consecutive axes
+// (the last ones, the leading ones, the middle ones) are bit-identical to
+// simplego; other axis sets stay on simplego.
+func TestReductions(t *testing.T) {
+	rng := rand.New(rand.NewSource(30))
+	ops := []func(*Node, ...int) *Node{ReduceSum, ReduceMax, ReduceMin}
+	cases := []struct {
+		dims []int
+		axes []int
+		here bool
+	}{
+		{[]int{3, 4, 144}, []int{2}, true}, // softmax
+		{[]int{16, 13, 256}, []int{2}, true},
+		{[]int{5, 7, 33}, []int{0, 1}, true}, // bias gradient
+		{[]int{130, 300}, []int{0}, true},
+		{[]int{4, 9, 5, 6}, []int{1, 2}, true},
+		{[]int{1, 1, 7}, []int{0, 1}, true},
+		{[]int{6, 1, 5}, []int{1}, true},
+		{[]int{2050}, []int{0}, true},
+		{[]int{70, 1031}, []int{1}, true}, // split over threads
+		{[]int{4, 5, 6}, []int{0, 2}, false},
+	}
+	for _, c := range cases {
+		for _, op := range ops {
+			before := redRuns.Load()
+			fn := func(x []*Node) []*Node { return []*Node{op(x[0], c.axes...)} }
+			compareFused(t, ref, fn, []*tensors.Tensor{specialTensor(rng, c.dims...)})
+			compareFused(t, ref, fn, []*tensors.Tensor{randTensor(rng, false, c.dims...)})
+			if ran := redRuns.Load() > before; ran != c.here {
+				t.Errorf("%v over %v: run here %v, want %v", c.dims, c.axes, ran, c.here)
+			}
+		}
+	}
+}

@@ -14,12 +14,14 @@ import (
 	"github.com/aptbench/apt/gobackend/gemm"
 )
 
-// step is one unit of execution: a simplego segment or one product.
+// step is one unit of execution: a simplego segment, one product, one
+// broadcast, one fused element-wise group or one reduction.
 type step struct {
 	seg  *segment // nil for a product or a broadcast
 	dot  *dotStep
 	bin  *binStep
 	fuse *fuseStep
+	red  *redStep
 	// free lists the value ids whose last use is this step.
 	free []int
 }
@@ -57,6 +59,7 @@ type dotPlan struct {
 	// fuse: instead, a fused group (fuse.go) reading ins.
 	fuse *fuseStep
 	ins  []*value
+	red  *redStep // instead, a reduction (lhs = rhs = its operand)
 }
 
 // operand is a strided view of a value's row-major data.
@@ -333,6 +336,8 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 				dots[c.id] = dotPlan{lhs: c.inputs[0], rhs: c.inputs[1], bin: bs}
 			} else if bs, ok := b.planBroadcastInDim(c); ok {
 				dots[c.id] = dotPlan{lhs: c.inputs[0], rhs: c.inputs[0], bin: bs}
+			} else if rs, ok := b.planReduce(c); ok {
+				dots[c.id] = dotPlan{lhs: c.inputs[0], rhs: c.inputs[0], red: rs}
 			}
 		}
 	}
@@ -417,7 +422,7 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 			continue
 		}
 		p, acc := dots[c.id]
-		if acc && p.bin == nil && p.fuse == nil {
+		if acc && p.bin == nil && p.fuse == nil && p.red == nil {
 			seg[c.id] = cstage[c.id]
 			continue
 		}
@@ -497,7 +502,10 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 			if c == nil {
 				continue
 			}
-			if p, ok := dots[c.id]; ok && cstage[c.id] == s && p.fuse != nil {
+			if p, ok := dots[c.id]; ok && cstage[c.id] == s && p.red != nil {
+				e.steps = append(e.steps, step{red: p.red})
+				e.numReds++
+			} else if ok && cstage[c.id] == s && p.fuse != nil {
 				e.steps = append(e.steps, step{fuse: p.fuse})
 				e.numFused++
 				e.numFusedOps += p.fuse.numOps
