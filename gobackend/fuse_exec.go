@@ -587,6 +587,15 @@ func binarySlots(op fop, o []float32, a, b fslot) {
 // binaryLoop computes o[i] = a[i*sa] op b[i*sb] (sa, sb in {0, 1}), with
 // simplego's float32 arithmetic; comparisons give 1 or 0.
 func binaryLoop(op fop, o, a, b []float32, sa, sb int) {
+	if k := simdBinary(op, o, a, b, sa, sb); k > 0 {
+		o = o[k:]
+		if sa == 1 {
+			a = a[k:]
+		}
+		if sb == 1 {
+			b = b[k:]
+		}
+	}
 	n := len(o)
 	if sa == 1 && sb == 1 {
 		a, b = a[:n], b[:n]
@@ -608,8 +617,10 @@ func binaryLoop(op fop, o, a, b []float32, sa, sb int) {
 				o[i] = a[i] / b[i]
 			}
 		default:
-			for i := range o {
-				o[i] = binaryOne(op, a[i], b[i])
+			if !otherLoop(op, o, a, b, 1) {
+				for i := range o {
+					o[i] = binaryOne(op, a[i], b[i])
+				}
 			}
 		}
 		return
@@ -634,8 +645,10 @@ func binaryLoop(op fop, o, a, b []float32, sa, sb int) {
 				o[i] = a[i] / y
 			}
 		default:
-			for i := range o {
-				o[i] = binaryOne(op, a[i], y)
+			if !otherLoop(op, o, a, b, 0) {
+				for i := range o {
+					o[i] = binaryOne(op, a[i], y)
+				}
 			}
 		}
 		return
@@ -670,6 +683,54 @@ func binaryLoop(op fop, o, a, b []float32, sa, sb int) {
 	for i := range o {
 		o[i] = v
 	}
+}
+
+// otherLoop runs Max, Min and the comparisons with a vector lhs and a vector
+// (sb = 1) or scalar (sb = 0) rhs, without a switch per element; false for
+// the other ops.
+func otherLoop(op fop, o, a, b []float32, sb int) bool {
+	a = a[:len(o)]
+	if sb == 1 {
+		b = b[:len(o)]
+	}
+	at := func(i int) float32 { return b[i*sb] }
+	switch op {
+	case opMax:
+		for i, x := range a {
+			o[i] = max(x, at(i))
+		}
+	case opMin:
+		for i, x := range a {
+			o[i] = min(x, at(i))
+		}
+	case opLT:
+		for i, x := range a {
+			o[i] = b2f(x < at(i))
+		}
+	case opLE:
+		for i, x := range a {
+			o[i] = b2f(x <= at(i))
+		}
+	case opGT:
+		for i, x := range a {
+			o[i] = b2f(x > at(i))
+		}
+	case opGE:
+		for i, x := range a {
+			o[i] = b2f(x >= at(i))
+		}
+	case opEQ:
+		for i, x := range a {
+			o[i] = b2f(x == at(i))
+		}
+	case opNE:
+		for i, x := range a {
+			o[i] = b2f(x != at(i))
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // binaryOne is one element of a binary op or comparison.
