@@ -215,6 +215,11 @@ func (b *Builder) fusable(c *call) ([]int, bool) {
 		if _, ok := broadcastStrides(c); !ok {
 			return nil, false
 		}
+		// Increasing axes only: a transposing broadcast of a member could not
+		// be read element-wise (it stays a broadcast step).
+		if axes, _ := c.statics[1].([]int); !slices.IsSorted(axes) {
+			return nil, false
+		}
 	default:
 		return nil, false
 	}

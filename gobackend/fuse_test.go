@@ -324,3 +324,19 @@ func TestReductions(t *testing.T) {
 		}
 	}
 }
+
+// TestFusedBroadcasts: BroadcastInDim inside a group (bias rows, LayerNorm
+// columns, a scalar), and a transposed operand, bit-identical.
+func TestFusedBroadcasts(t *testing.T) {
+	rng := rand.New(rand.NewSource(31))
+	fn := func(x []*Node) []*Node {
+		a := x[0] // [6, 7, 40]
+		row := BroadcastToDims(Reshape(x[1], 1, 1, 40), 6, 7, 40)
+		col := ExpandAndBroadcast(ReduceSum(a, -1), []int{6, 7, 40}, []int{2})
+		sc := BroadcastToDims(ReduceAllMax(x[1]), 6, 7, 40)
+		sq := Reshape(Slice(a, AxisRange(), AxisRange(0, 1), AxisRange(0, 6)), 6, 6) // [6, 6]
+		tr := Transpose(sq, 0, 1)
+		return []*Node{Mul(Add(Exp(a), row), Sub(col, sc)), Mul(Neg(sq), tr)}
+	}
+	compareFused(t, ref, fn, []*tensors.Tensor{randTensor(rng, false, 6, 7, 40), randTensor(rng, false, 40)})
+}
