@@ -566,9 +566,7 @@ func unaryLoop(op fop, o, a []float32) {
 			o[i] = float32(math.Tanh(float64(x)))
 		}
 	case opErf:
-		for i, x := range a {
-			o[i] = float32(math.Erf(float64(x)))
-		}
+		erfLoop(o, a)
 	}
 }
 

@@ -2,5 +2,15 @@
 
 package gobackend
 
+import "math"
+
 // simdBinary: no vector loops on this architecture (the Go loops do it all).
 func simdBinary(op fop, o, a, b []float32, sa, sb int) int { return 0 }
+
+// erfLoop computes o[i] = float32(math.Erf(float64(a[i]))).
+func erfLoop(o, a []float32) {
+	a = a[:len(o)]
+	for i, x := range a {
+		o[i] = float32(math.Erf(float64(x)))
+	}
+}
