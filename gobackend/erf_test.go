@@ -6,13 +6,25 @@ import (
 	"testing"
 )
 
-// TestErfLoop: erfLoop is float32(math.Erf(float64(x))) bit for bit, on
-// random values of every magnitude, both range boundaries, special values,
-// odd lengths and in place.
+// TestErfLoop: erfLoop is float32(math.Erf(float64(x))) bit for bit (on the
+// range boundaries too).
 func TestErfLoop(t *testing.T) {
+	testLoop(t, erfLoop, math.Erf, []float32{0.84375, 1.25, 1.0 / (1 << 28), 6}, 1.3)
+}
+
+// TestExpLoop: expLoop is float32(math.Exp(float64(x))) bit for bit.
+func TestExpLoop(t *testing.T) {
+	testLoop(t, expLoop, math.Exp, []float32{-103, 88, -87.5, 0.5, 1, -1, 1e-8}, 30)
+}
+
+// testLoop checks loop against float32(ref(float64(x))) on random values
+// (normal, uniform in [-span, span], any bits), the edges +-8 ulps, special
+// values, and in place on odd lengths.
+func testLoop(t *testing.T, loop func(o, a []float32), ref func(float64) float64, edges []float32, span float64) {
+	t.Helper()
 	rng := rand.New(rand.NewSource(32))
 	var xs []float32
-	for _, b := range []float32{0.84375, 1.25, 1.0 / (1 << 28), 6} {
+	for _, b := range edges {
 		for d := -8; d <= 8; d++ {
 			v := math.Float32frombits(uint32(int32(math.Float32bits(b)) + int32(d)))
 			xs = append(xs, v, -v)
@@ -25,7 +37,7 @@ func TestErfLoop(t *testing.T) {
 		case 0:
 			xs = append(xs, float32(rng.NormFloat64()))
 		case 1:
-			xs = append(xs, float32((rng.Float64()*2-1)*1.3))
+			xs = append(xs, float32((rng.Float64()*2-1)*span))
 		default:
 			xs = append(xs, math.Float32frombits(rng.Uint32()))
 		}
@@ -33,18 +45,18 @@ func TestErfLoop(t *testing.T) {
 	check := func(got []float32) {
 		t.Helper()
 		for i, x := range xs {
-			want := float32(math.Erf(float64(x)))
+			want := float32(ref(float64(x)))
 			if math.Float32bits(got[i]) != math.Float32bits(want) && !(want != want && got[i] != got[i]) {
-				t.Fatalf("erf(%v) = %v, math.Erf %v", x, got[i], want)
+				t.Fatalf("f(%v) = %v, want %v", x, got[i], want)
 			}
 		}
 	}
 	o := make([]float32, len(xs))
-	erfLoop(o, xs)
+	loop(o, xs)
 	check(o)
 	in := append([]float32(nil), xs...)
 	for lo := 0; lo < len(in); lo += 1023 { // in place, odd lengths
-		erfLoop(in[lo:min(lo+1023, len(in))], in[lo:min(lo+1023, len(in))])
+		loop(in[lo:min(lo+1023, len(in))], in[lo:min(lo+1023, len(in))])
 	}
 	check(in)
 }

@@ -517,9 +517,7 @@ func unaryLoop(op fop, o, a []float32) {
 			}
 		}
 	case opExp:
-		for i, x := range a {
-			o[i] = float32(math.Exp(float64(x)))
-		}
+		expLoop(o, a)
 	case opExpm1:
 		for i, x := range a {
 			o[i] = float32(math.Expm1(float64(x)))

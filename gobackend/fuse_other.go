@@ -14,3 +14,11 @@ func erfLoop(o, a []float32) {
 		o[i] = float32(math.Erf(float64(x)))
 	}
 }
+
+// expLoop computes o[i] = float32(math.Exp(float64(a[i]))).
+func expLoop(o, a []float32) {
+	a = a[:len(o)]
+	for i, x := range a {
+		o[i] = float32(math.Exp(float64(x)))
+	}
+}
