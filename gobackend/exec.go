@@ -65,7 +65,8 @@ type Stats struct {
 	Broadcasts int
 	// Fused is the number of fused element-wise steps, FusedOps the ops in them.
 	Fused, FusedOps int
-	// Reductions is the number of reductions run outside simplego.
+	// Reductions is the number of reductions (and RNGBitGenerator ops) run
+	// outside simplego.
 	Reductions int
 	Runs       int64
 	// DotFlops is the floating-point work of the products of one run (2·M·N·K each).
@@ -139,6 +140,8 @@ func (e *Executable) finishPlan() {
 			}
 		} else if st.red != nil {
 			e.lastUse[st.red.in] = k
+		} else if st.rng != nil {
+			e.lastUse[st.rng.state] = k
 		} else {
 			e.lastUse[st.dot.lhs] = k
 			e.lastUse[st.dot.rhs] = k
@@ -272,6 +275,13 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 			}
 			if profile {
 				segT += time.Since(ts)
+			}
+		} else if s.rng != nil {
+			if err := e.runRNG(k, s.rng, st); err != nil {
+				return nil, err
+			}
+			if profile {
+				fuseT += time.Since(ts)
 			}
 		} else if s.red != nil {
 			if err := e.runReduce(s.red, st); err != nil {

@@ -6,7 +6,9 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
 
@@ -339,4 +341,28 @@ func TestFusedBroadcasts(t *testing.T) {
 		return []*Node{Mul(Add(Exp(a), row), Sub(col, sc)), Mul(Neg(sq), tr)}
 	}
 	compareFused(t, ref, fn, []*tensors.Tensor{randTensor(rng, false, 6, 7, 40), randTensor(rng, false, 40)})
+}
+
+// TestRNGBitGenerator: the random bits (through RandomUniform and
+// RandomNormal: 32 and 64-bit draws) and the new state are simplego's, for
+// sizes that are not multiples of 8 bytes too, over two steps.
+func TestRNGBitGenerator(t *testing.T) {
+	seed, err := RNGStateFromSeed(42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dims := range [][]int{{3, 1001}, {4097}, {1, 2, 3, 211}} {
+		before := rngRuns.Load()
+		fn := func(x []*Node) []*Node {
+			s1, u := RandomUniform(x[0], shapes.Make(dtypes.Float32, dims...))
+			s2, n := RandomNormal(s1, shapes.Make(dtypes.Float32, dims...))
+			s3, d := RandomUniform(s2, shapes.Make(dtypes.Float64, dims...))
+			// The later draws depend on the whole state the earlier ones left.
+			return []*Node{u, n, ConvertDType(d, dtypes.Float32), ConvertDType(s3, dtypes.Float32)}
+		}
+		compareFused(t, ref, fn, []*tensors.Tensor{seed})
+		if rngRuns.Load() == before {
+			t.Errorf("%v: not run here", dims)
+		}
+	}
 }

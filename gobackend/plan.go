@@ -22,6 +22,7 @@ type step struct {
 	bin  *binStep
 	fuse *fuseStep
 	red  *redStep
+	rng  *rngStep
 	// free lists the value ids whose last use is this step.
 	free []int
 }
@@ -60,6 +61,7 @@ type dotPlan struct {
 	fuse *fuseStep
 	ins  []*value
 	red  *redStep // instead, a reduction (lhs = rhs = its operand)
+	rng  *rngStep // instead, RNGBitGenerator (lhs = rhs = the state)
 }
 
 // operand is a strided view of a value's row-major data.
@@ -338,6 +340,8 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 				dots[c.id] = dotPlan{lhs: c.inputs[0], rhs: c.inputs[0], bin: bs}
 			} else if rs, ok := b.planReduce(c); ok {
 				dots[c.id] = dotPlan{lhs: c.inputs[0], rhs: c.inputs[0], red: rs}
+			} else if rs, ok := b.planRNG(c); ok {
+				dots[c.id] = dotPlan{lhs: c.inputs[0], rhs: c.inputs[0], rng: rs}
 			}
 		}
 	}
@@ -422,7 +426,7 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 			continue
 		}
 		p, acc := dots[c.id]
-		if acc && p.bin == nil && p.fuse == nil && p.red == nil {
+		if acc && p.bin == nil && p.fuse == nil && p.red == nil && p.rng == nil {
 			seg[c.id] = cstage[c.id]
 			continue
 		}
@@ -502,7 +506,10 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 			if c == nil {
 				continue
 			}
-			if p, ok := dots[c.id]; ok && cstage[c.id] == s && p.red != nil {
+			if p, ok := dots[c.id]; ok && cstage[c.id] == s && p.rng != nil {
+				e.steps = append(e.steps, step{rng: p.rng})
+				e.numReds++
+			} else if ok && cstage[c.id] == s && p.red != nil {
 				e.steps = append(e.steps, step{red: p.red})
 				e.numReds++
 			} else if ok && cstage[c.id] == s && p.fuse != nil {
