@@ -34,7 +34,9 @@
 //     other ops, the float32 element-wise chains of one output shape are
 //     fused (fuse.go, fuse_exec.go: see Fusion below) and float32 ReduceSum,
 //     ReduceMax and ReduceMin over consecutive axes run as steps of their own
-//     (reduce.go). What is left of broadcast.go: float32 Add, Sub, Mul and Div
+//     (reduce.go), as does RNGBitGenerator (rng.go: simplego's PCG stream,
+//     written eight bytes at a time instead of one: the same bits and new
+//     state). What is left of broadcast.go: float32 Add, Sub, Mul and Div
 //     with a broadcast operand and BroadcastInDim that no fused group took
 //     (simplego walks those with a per-element index iterator, here the axes
 //     are merged and each output row is one loop: the same IEEE operations,
@@ -136,8 +138,9 @@
 // What is not fused yet: a reduction is not merged with the group that
 // produces its operand (the exp of the softmax is written, then summed);
 // Neg, Abs, Where and the comparisons are plain Go loops; and the ops left in
-// segments (the RNG for dropout, transposes, concatenations for the prefix,
-// slices, gathers) still run one at a time on one core in simplego. Those
+// segments (transposes, concatenations for the prefix, slices, gathers,
+// the embedding gradient's scatter) still run one at a time on one core in
+// simplego. Those
 // are where the step's time outside products goes now.
 //
 // # Adding an accelerated op
