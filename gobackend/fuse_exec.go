@@ -317,25 +317,25 @@ func (s *fuseStep) runChunks(c0, c1 int, flats []any, outF [][]float32, outB [][
 				case []uint32:
 					r := reg(extra, n)
 					extra++
-					for j, x := range f[lo:hi] {
-						r[j] = float32(x)
+					k := simdConvert(r, f[lo:hi])
+					for j, x := range f[lo+k : hi] {
+						r[k+j] = float32(x)
 					}
 					sl[i] = fslot{v: r}
 				case []int32:
 					r := reg(extra, n)
 					extra++
-					for j, x := range f[lo:hi] {
-						r[j] = float32(x)
+					k := simdConvert(r, f[lo:hi])
+					for j, x := range f[lo+k : hi] {
+						r[k+j] = float32(x)
 					}
 					sl[i] = fslot{v: r}
 				case []bool:
 					r := reg(extra, n)
 					extra++
-					for j, x := range f[lo:hi] {
-						r[j] = 0
-						if x {
-							r[j] = 1
-						}
+					k := simdConvert(r, f[lo:hi])
+					for j, x := range f[lo+k : hi] {
+						r[k+j] = b2f(x)
 					}
 					sl[i] = fslot{v: r}
 				}
@@ -583,7 +583,11 @@ func binarySlots(op fop, o []float32, a, b fslot) {
 // binaryLoop computes o[i] = a[i*sa] op b[i*sb] (sa, sb in {0, 1}), with
 // simplego's float32 arithmetic; comparisons give 1 or 0.
 func binaryLoop(op fop, o, a, b []float32, sa, sb int) {
-	if k := simdBinary(op, o, a, b, sa, sb); k > 0 {
+	k := simdBinary(op, o, a, b, sa, sb)
+	if k == 0 {
+		k = simdCompare(op, o, a, b, sa, sb)
+	}
+	if k > 0 {
 		o = o[k:]
 		if sa == 1 {
 			a = a[k:]
@@ -788,6 +792,15 @@ func selectSlots(o []float32, m, a, b fslot, tmp []float32) {
 			copy(o, spread(b))
 		}
 		return
+	}
+	if k := simdSelect(o, m, a, b); k > 0 {
+		o, m.v, tmp = o[k:], m.v[k:], tmp[k:]
+		if !a.scalar {
+			a.v = a.v[k:]
+		}
+		if !b.scalar {
+			b.v = b.v[k:]
+		}
 	}
 	mv := m.v[:len(o)]
 	switch {

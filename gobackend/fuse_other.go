@@ -22,3 +22,7 @@ func expLoop(o, a []float32) {
 		o[i] = float32(math.Exp(float64(x)))
 	}
 }
+
+func simdSelect(o []float32, m, a, b fslot) int             { return 0 }
+func simdCompare(op fop, o, a, b []float32, sa, sb int) int { return 0 }
+func simdConvert(r []float32, f any) int                    { return 0 }

@@ -146,8 +146,12 @@ func TestFusedCompareAndWhere(t *testing.T) {
 				relu := Where(GreaterThan(x[0], zero), x[0], zero) // ReLU
 				drop := Where(m, DivScalar(x[0], 0.9), zero)       // dropout
 				both := Where(m, Exp(x[0]), Neg(x[1]))
+				// Scalar operands on either side, of the comparison and of Where.
+				c := Scalar(g, x[0].DType(), 0.5) // also among the special values: equality happens
+				ms := Where(cmp(x[0], c), Scalar(g, x[0].DType(), 2.5), x[1])
+				sm := Where(cmp(c, x[1]), x[0], Scalar(g, x[0].DType(), -1.5))
 				// The mask also leaves the group (a bool export).
-				return []*Node{relu, drop, both, ConvertDType(m, x[0].DType())}
+				return []*Node{relu, drop, both, ms, sm, ConvertDType(m, x[0].DType())}
 			}
 			in := []*tensors.Tensor{specialTensor(rng, dims...), specialTensor(rng, dims...)}
 			// Equal values sometimes, for Equal and NotEqual.
