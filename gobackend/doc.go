@@ -104,7 +104,10 @@
 // outputs of at least fuseParallelMin elements are split into
 // gemm.Threads() contiguous ranges of chunks, one goroutine each. Each
 // instruction is a tight loop over the chunk; Add, Sub, Mul and Div (vector
-// or scalar operands) use AVX2 (fuse_amd64.s) when the CPU has it. Every op
+// or scalar operands) use AVX2 (fuse_amd64.s) when the CPU has it, as do
+// Where, the comparisons (VCMPPS with the predicate of Go's operator, so
+// NaN compares as in Go) and the loads of int32, uint32 and bool inputs
+// (fuse2_amd64.s). Every op
 // uses exactly simplego's float32 expression (transcendentals in float64 via
 // package math, rounded to float32; VMULPS and friends are the same IEEE
 // operation as MULSS), so fused results are bit-identical to simplego's, and
@@ -137,7 +140,8 @@
 //
 // What is not fused yet: a reduction is not merged with the group that
 // produces its operand (the exp of the softmax is written, then summed);
-// Neg, Abs, Where and the comparisons are plain Go loops; and the ops left in
+// Neg, Abs, Max, Min, Pow and the other unary ops are plain Go loops; and
+// the ops left in
 // segments (transposes, concatenations for the prefix, slices, gathers,
 // the embedding gradient's scatter) still run one at a time on one core in
 // simplego. Those
