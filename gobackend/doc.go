@@ -140,12 +140,11 @@
 //
 // What is not fused yet: a reduction is not merged with the group that
 // produces its operand (the exp of the softmax is written, then summed);
-// Neg, Abs, Max, Min, Pow and the other unary ops are plain Go loops; and
-// the ops left in
-// segments (transposes, concatenations for the prefix, slices, gathers,
-// the embedding gradient's scatter) still run one at a time on one core in
-// simplego. Those
-// are where the step's time outside products goes now.
+// Neg, Abs, Max, Min, Pow and the other unary ops are plain Go loops; and the
+// ops left in segments (transposes, concatenations for the prefix, slices,
+// gathers, the embedding gradient's scatter) still run one at a time on one
+// core in simplego. Those are where the step's time outside products goes
+// now.
 //
 // # Adding an accelerated op
 //
