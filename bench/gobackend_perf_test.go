@@ -40,8 +40,8 @@ func TestGoBackendStepProfile(t *testing.T) {
 			continue
 		}
 		per := func(d time.Duration) time.Duration { return d / time.Duration(s.Runs) }
-		t.Logf("go graph %q: %d runs, %d segments (%d ops), %d products (%.1f GFLOP/run); per run: products %v (%.1f GFLOP/s), segments %v, bookkeeping %v",
-			names[i], s.Runs, s.Segments, s.SegmentOps, s.Dots, float64(s.DotFlops)/1e9,
-			per(s.DotTime), float64(s.DotFlops)/per(s.DotTime).Seconds()/1e9, per(s.SegmentTime), per(s.OtherTime))
+		t.Logf("go graph %q: %d runs, %d segments (%d ops), %d products (%.1f GFLOP/run), %d fused steps (%d ops); per run: products %v (%.1f GFLOP/s), segments %v, fused %v, bookkeeping %v",
+			names[i], s.Runs, s.Segments, s.SegmentOps, s.Dots, float64(s.DotFlops)/1e9, s.Fused, s.FusedOps,
+			per(s.DotTime), float64(s.DotFlops)/per(s.DotTime).Seconds()/1e9, per(s.SegmentTime), per(s.FusedTime), per(s.OtherTime))
 	}
 }

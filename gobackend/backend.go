@@ -51,6 +51,11 @@ const DefaultMinDotFlops = 0
 // Add, Sub, Mul or Div stays inside its simplego segment.
 const DefaultMinBroadcast = 1024
 
+// DefaultMinFuse is the output size below which element-wise ops are not
+// fused (they stay in their simplego segment): a fused step ends a segment,
+// which costs a few microseconds.
+const DefaultMinFuse = 1024
+
 // Backend is the project's CPU backend: buffers, data and every op it does not
 // accelerate are simplego's (created with "ops_sequential"), products run on
 // package gemm.
@@ -59,6 +64,7 @@ type Backend struct {
 
 	minDotFlops  int
 	minBroadcast int
+	minFuse      int
 	profile      bool
 }
 
@@ -69,12 +75,17 @@ var _ backends.Backend = (*Backend)(nil)
 //	min_dot_flops=N  products below N flops stay on simplego (default DefaultMinDotFlops)
 //	min_broadcast=N  broadcasting Add/Sub/Mul/Div with fewer output elements stay
 //	                 on simplego (default DefaultMinBroadcast)
+//	min_fuse=N       element-wise ops with fewer output elements are not fused
+//	                 (default DefaultMinFuse; -1 turns fusion off, as $GOBACKEND_NOFUSE does)
 //	profile          time every run (see Profiles); also on when $GOBACKEND_PROFILE is set
 //
 // Any other option is passed to simplego (for example parallelism=N);
 // "ops_sequential" is always added last (see the package doc: the deadlock).
 func New(config string) (backends.Backend, error) {
-	b := &Backend{minDotFlops: DefaultMinDotFlops, minBroadcast: DefaultMinBroadcast, profile: os.Getenv("GOBACKEND_PROFILE") != ""}
+	b := &Backend{minDotFlops: DefaultMinDotFlops, minBroadcast: DefaultMinBroadcast, minFuse: DefaultMinFuse, profile: os.Getenv("GOBACKEND_PROFILE") != ""}
+	if os.Getenv("GOBACKEND_NOFUSE") != "" {
+		b.minFuse = -1
+	}
 	var rest []string
 	for _, part := range strings.Split(config, ",") {
 		part = strings.TrimSpace(part)
@@ -93,6 +104,12 @@ func New(config string) (backends.Backend, error) {
 				return nil, fmt.Errorf("gobackend: invalid %q: want a non-negative integer", part)
 			}
 			b.minBroadcast = n
+		case "min_fuse":
+			n, err := strconv.Atoi(val)
+			if err != nil {
+				return nil, errors.Errorf("gobackend: invalid %q: want an integer (-1: no fusion)", part)
+			}
+			b.minFuse = n
 		case "profile":
 			b.profile = true
 		case "ops_parallel":

@@ -1,7 +1,8 @@
 // Package gobackend is the project's CPU backend for GoMLX ("go"): pure Go,
 // no C library at run time. It runs matrix products on its own kernels
-// (package gemm) and hands every other op to GoMLX's simplego, so every graph
-// that runs on simplego runs here. It does not depend on the rest of the
+// (package gemm), fuses element-wise chains and runs reductions on both
+// cores, and hands every other op to GoMLX's simplego, so every graph that
+// runs on simplego runs here. It does not depend on the rest of the
 // project (it could become its own module).
 //
 // # Road: an overlay on simplego
@@ -29,15 +30,24 @@
 //     operand made by a Reshape, or by a Transpose of a whole value, is read
 //     from its source through strides, and the copy is dropped when nothing
 //     else reads it (the attention layout [B,T,d] -> [B,n,T,dh]). A product
-//     whose axes cannot be walked that way stays on simplego. The other
-//     accelerated ops (broadcast.go) are float32 Add, Sub, Mul and Div with a
-//     broadcast operand and BroadcastInDim: simplego walks those with a
-//     per-element index iterator, here the axes are merged and each output row
-//     is one loop (the same IEEE operations: bit-identical). Products run at
-//     the earliest stage their inputs allow; broadcasts and every other op go
-//     to the latest stage their consumers allow (shorter lifetimes: run
-//     early, broadcasts of parameters raised the step's peak memory by 70%).
-//     Each maximal group of other ops between accelerated ones is replayed on a fresh simplego Builder and
+//     whose axes cannot be walked that way stays on simplego. Then, among the
+//     other ops, the float32 element-wise chains of one output shape are
+//     fused (fuse.go, fuse_exec.go: see Fusion below) and float32 ReduceSum,
+//     ReduceMax and ReduceMin over consecutive axes run as steps of their own
+//     (reduce.go), as does RNGBitGenerator (rng.go: simplego's PCG stream,
+//     written eight bytes at a time instead of one: the same bits and new
+//     state). What is left of broadcast.go: float32 Add, Sub, Mul and Div
+//     with a broadcast operand and BroadcastInDim that no fused group took
+//     (simplego walks those with a per-element index iterator, here the axes
+//     are merged and each output row is one loop: the same IEEE operations,
+//     bit-identical). Products run at the earliest stage their inputs allow;
+//     fused groups, reductions, broadcasts and every other op go to the
+//     latest stage their consumers allow (shorter lifetimes: run early,
+//     broadcasts of parameters raised the step's peak memory by 70%). The
+//     steps are ordered topologically, keeping the recording order where it
+//     can (a fused group's readers may have been recorded before its last
+//     member). Each maximal group of other ops between accelerated ones is
+//     replayed on a fresh simplego Builder and
 //     compiled as one executable (a segment) whose parameters are the values
 //     it needs from outside and whose outputs are the values later steps or
 //     the graph outputs need; constants are rebuilt in every segment that
@@ -61,25 +71,100 @@
 // day and is exactly as correct as simplego for everything it does not
 // accelerate: the ops of a segment run on simplego itself, so their results
 // are bit-identical to simplego's. Only the products differ (summation order,
-// within 1e-5 relative in float32; see numerics_test.go). The price is one
-// segment per stage of the product chain (each a simplego Execute: a few
-// microseconds), which is small against a training step.
+// within 1e-5 relative in float32; see numerics_test.go); fused groups and
+// reductions are bit-identical (fuse_test.go). The price is one segment per
+// stage of the product chain (each a simplego Execute: a few microseconds),
+// which is small against a training step.
+//
+// # Fusion
+//
+// simplego runs each element-wise op on its own: one pass over memory and one
+// new buffer per op, scalar loops, one core. At Compile, planFusion
+// (fuse.go) groups the live float32 element-wise calls that share one output
+// shape: Neg, Abs, Sign, Exp, Expm1, Log, Log1p, Floor, Ceil, Round, Rsqrt,
+// Sqrt, Logistic, Tanh, Erf, Identity; Add, Sub, Mul, Div, Max, Min, Pow; the
+// six comparisons (their bool result is a 0/1 mask inside the group); Where;
+// ConvertDType from float32, int32 or uint32 to float32 (dropout's random
+// bits); BroadcastInDim. An operand from outside the group is read in place:
+// of the group's shape, broadcast along axes of size 1 (the bias, the
+// LayerNorm mean, the attention mask) through strides, or a single element
+// (a learning rate); a one-element Constant is folded in. A call joins the
+// group of one of its inputs unless another of its inputs depends on that
+// group (recording order is topological, and each value carries the set of
+// groups it depends on), so a group never has a path out and back in: the
+// softmax's exp, its ReduceSum and the division are two groups and a
+// reduction. Groups of fewer than min_fuse output elements (default
+// DefaultMinFuse), or that only broadcast, are not fused.
+//
+// A group compiles to a register program (fuseStep): one instruction per
+// member, registers of one chunk (fuseChunk = 1024 elements, 4 KiB) reused
+// once read for the last time. Execute runs the whole program chunk by
+// chunk, so intermediates stay in the L1/L2 cache and only the group's
+// exports (values read outside it or graph outputs) are written to buffers;
+// outputs of at least fuseParallelMin elements are split into
+// gemm.Threads() contiguous ranges of chunks, one goroutine each. Each
+// instruction is a tight loop over the chunk; Add, Sub, Mul and Div (vector
+// or scalar operands) use AVX2 (fuse_amd64.s) when the CPU has it, as do
+// Where, the comparisons (VCMPPS with the predicate of Go's operator, so
+// NaN compares as in Go) and the loads of int32, uint32 and bool inputs
+// (fuse2_amd64.s). Every op
+// uses exactly simplego's float32 expression (transcendentals in float64 via
+// package math, rounded to float32; VMULPS and friends are the same IEEE
+// operation as MULSS), so fused results are bit-identical to simplego's, and
+// element-wise results do not depend on the chunking or the thread count.
+// Erf and Exp, most of the element-wise time of a BERT step (GELU and its
+// gradient, the softmax), run four lanes at a time in float64 with AVX2:
+// erf_amd64.s does math.Erf's two first ranges (|x| < 1.25) with the same
+// polynomials and operations in the same order (Go does not contract them
+// into FMAs on amd64), exp_amd64.s the FMA path of math.Exp's amd64
+// assembly (taken on CPUs with AVX and FMA, and only used here on those);
+// lanes outside those ranges (and NaN, Inf) are computed by math.Erf and
+// math.Exp themselves. The float32 results are bit-identical to
+// float32(math.Erf(x)) and float32(math.Exp(x)) (erf_test.go checks 3
+// million values each, edges included).
+// An export is written over a float32 input of the group's shape when this
+// step is that input's last reader, the input is owned (an intermediate or a
+// donated argument) and no instruction after the export reads it (element-
+// wise in-place is safe within a chunk): with the intermediates that are no
+// longer materialized, peak memory is not above simplego's.
+//
+// Reductions (reduce.go): a float32 ReduceSum/Max/Min over consecutive axes
+// walks the operand as [outer, red, inner]; each output element is
+// accumulated from 0 (-Inf, +Inf) in the operand's order, one float32
+// operation at a time, exactly like simplego's loop: bit-identical. Rows
+// (last-axis reductions: softmax, LayerNorm) are done four at a time (four
+// independent sums, not a reordering); leading-axis reductions (bias
+// gradients) add whole rows in order. The outputs are split over
+// gemm.Threads() goroutines, each output computed by one: the result does not
+// depend on the thread count. No summation order is changed anywhere.
+//
+// What is not fused yet: a reduction is not merged with the group that
+// produces its operand (the exp of the softmax is written, then summed);
+// Neg, Abs, Max, Min, Pow and the other unary ops are plain Go loops; and the
+// ops left in segments (transposes, concatenations for the prefix, slices,
+// gathers, the embedding gradient's scatter) still run one at a time on one
+// core in simplego. Those are where the step's time outside products goes
+// now.
 //
 // # Adding an accelerated op
 //
 // The recording already gives every op's name, inputs, static arguments and
-// shapes at Compile. To accelerate one (say a fused element-wise chain, or a
-// LayerNorm): write a plan function like planBinary (broadcast.go) that
-// recognises the call and returns a prepared step, add a step kind next to
-// dotStep and binStep with its run function (read inputs with BufferData,
-// write a NewSharedBuffer), register it where Compile calls planBinary, and
+// shapes at Compile. An element-wise float32 op joins the fusion: add its
+// name to fuseUnary or fuseBinary (fuse.go) with a new fop, and its loop to
+// unaryLoop or binaryOne (fuse_exec.go), written with the very expression
+// simplego's exec_unary.go or gen_exec_binary.go uses; fusable decides which
+// operand shapes it accepts. Any other op: write a plan function like
+// planReduce (reduce.go) or planBinary (broadcast.go) that recognises the
+// call and returns a prepared step, add a step kind next to dotStep, binStep,
+// fuseStep and redStep with its run function (read inputs with BufferData,
+// write a NewSharedBuffer), register it where Compile calls planReduce, and
 // decide its stage (as early as possible like products, or as late as
-// possible like broadcasts). Every accelerated op ends a segment, so it pays
-// when the op is expensive on simplego; a chain of many small ones is better
-// fused into one step. Test it
-// against simplego on random inputs like numerics_test.go does. Ops that are
-// not recognised keep running on simplego, so acceleration is never needed
-// for correctness.
+// possible like the others), and its inputs for finishPlan's last uses.
+// Every accelerated step ends a segment, so it pays when the op is expensive
+// on simplego. Test it against simplego on random inputs like
+// numerics_test.go and fuse_test.go do (odd sizes, 1-element axes, NaN and
+// Inf). Ops that are not recognised keep running on simplego, so
+// acceleration is never needed for correctness.
 //
 // # The deadlock of simplego's parallel scheduler
 //
@@ -103,7 +188,9 @@
 // nesting: no deadlock). This backend has no such path: its segments always
 // run with ops_sequential (New adds it; "ops_parallel" is refused), and its
 // products run in the calling goroutine, with whatever parallelism gemm
-// uses inside, not on simplego's worker pool.
+// uses inside, not on simplego's worker pool. Fused groups and reductions
+// likewise start their own goroutines and wait for them (sync.WaitGroup),
+// holding no slot of any pool, and nothing they run waits for anything else.
 //
 // # Names
 //

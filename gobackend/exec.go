@@ -30,13 +30,19 @@ type Executable struct {
 	numSegments  int
 	numDots      int
 	numBins      int
+	numFused     int
+	numFusedOps  int
+	numReds      int
 	// lastUse[v] is the index of the last step reading value v; -1 if none.
 	lastUse []int
-	states  sync.Pool
+	// isOut[v]: v is a graph output.
+	isOut  []bool
+	states sync.Pool
 
 	// Accumulated run times when profiling (see Stats).
 	profile               atomic.Bool
 	dotNanos, segNanos    atomic.Int64
+	fuseNanos             atomic.Int64
 	otherNanos, runsCount atomic.Int64
 	finalized             atomic.Bool
 }
@@ -57,10 +63,17 @@ type Stats struct {
 	Segments, Dots, SegmentOps int
 	// Broadcasts is the number of broadcasting binary ops run outside simplego.
 	Broadcasts int
+	// Fused is the number of fused element-wise steps, FusedOps the ops in them.
+	Fused, FusedOps int
+	// Reductions is the number of reductions (and RNGBitGenerator ops) run
+	// outside simplego.
+	Reductions int
 	Runs       int64
 	// DotFlops is the floating-point work of the products of one run (2·M·N·K each).
 	DotFlops             int64
 	DotTime, SegmentTime time.Duration
+	// FusedTime is the run time of the fused element-wise steps.
+	FusedTime time.Duration
 	// OtherTime is the run time outside products and segments (bookkeeping).
 	OtherTime time.Duration
 }
@@ -68,8 +81,9 @@ type Stats struct {
 // Stats returns the split and the accumulated times.
 func (e *Executable) Stats() Stats {
 	s := Stats{Segments: e.numSegments, Dots: e.numDots, Broadcasts: e.numBins, Runs: e.runsCount.Load(),
+		Fused: e.numFused, FusedOps: e.numFusedOps, Reductions: e.numReds,
 		DotTime: time.Duration(e.dotNanos.Load()), SegmentTime: time.Duration(e.segNanos.Load()),
-		OtherTime: time.Duration(e.otherNanos.Load())}
+		OtherTime: time.Duration(e.otherNanos.Load()), FusedTime: time.Duration(e.fuseNanos.Load())}
 	for _, st := range e.steps {
 		if st.seg != nil {
 			s.SegmentOps += st.seg.numOps
@@ -120,6 +134,14 @@ func (e *Executable) finishPlan() {
 		} else if st.bin != nil {
 			e.lastUse[st.bin.lhs] = k
 			e.lastUse[st.bin.rhs] = k
+		} else if st.fuse != nil {
+			for _, in := range st.fuse.inputs {
+				e.lastUse[in.vid] = k
+			}
+		} else if st.red != nil {
+			e.lastUse[st.red.in] = k
+		} else if st.rng != nil {
+			e.lastUse[st.rng.state] = k
 		} else {
 			e.lastUse[st.dot.lhs] = k
 			e.lastUse[st.dot.rhs] = k
@@ -129,6 +151,7 @@ func (e *Executable) finishPlan() {
 	for _, v := range e.outputs {
 		isOut[v] = true
 	}
+	e.isOut = isOut
 	for v, k := range e.lastUse {
 		if k >= 0 && !isOut[v] {
 			e.steps[k].free = append(e.steps[k].free, v)
@@ -217,7 +240,7 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 		st.bufs[v] = in
 		st.owned[v] = len(donate) > i && donate[i]
 	}
-	var segT, dotT time.Duration
+	var segT, dotT, fuseT time.Duration
 	for k := range e.steps {
 		s := &e.steps[k]
 		var ts time.Time
@@ -252,6 +275,27 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 			}
 			if profile {
 				segT += time.Since(ts)
+			}
+		} else if s.rng != nil {
+			if err := e.runRNG(k, s.rng, st); err != nil {
+				return nil, err
+			}
+			if profile {
+				fuseT += time.Since(ts)
+			}
+		} else if s.red != nil {
+			if err := e.runReduce(s.red, st); err != nil {
+				return nil, err
+			}
+			if profile {
+				fuseT += time.Since(ts)
+			}
+		} else if s.fuse != nil {
+			if err := e.runFuse(k, s.fuse, st); err != nil {
+				return nil, err
+			}
+			if profile {
+				fuseT += time.Since(ts)
 			}
 		} else {
 			if err := e.runDot(s.dot, st); err != nil {
@@ -293,7 +337,8 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 		e.runsCount.Add(1)
 		e.segNanos.Add(int64(segT))
 		e.dotNanos.Add(int64(dotT))
-		e.otherNanos.Add(int64(time.Since(t0) - segT - dotT))
+		e.fuseNanos.Add(int64(fuseT))
+		e.otherNanos.Add(int64(time.Since(t0) - segT - dotT - fuseT))
 	}
 	return results, nil
 }

@@ -1,7 +1,9 @@
 package gobackend
 
 import (
+	"container/heap"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/gomlx/gomlx/backends"
@@ -11,11 +13,15 @@ import (
 	"github.com/aptbench/apt/gobackend/gemm"
 )
 
-// step is one unit of execution: a simplego segment or one product.
+// step is one unit of execution: a simplego segment, one product, one
+// broadcast, one fused element-wise group or one reduction.
 type step struct {
-	seg *segment // nil for a product or a broadcast
-	dot *dotStep
-	bin *binStep
+	seg  *segment // nil for a product or a broadcast
+	dot  *dotStep
+	bin  *binStep
+	fuse *fuseStep
+	red  *redStep
+	rng  *rngStep
 	// free lists the value ids whose last use is this step.
 	free []int
 }
@@ -50,6 +56,11 @@ type dotPlan struct {
 	tmpl     gemm.Batch
 	outer    []batchGroup
 	bin      *binStep // instead, a broadcasting binary op (same inputs)
+	// fuse: instead, a fused group (fuse.go) reading ins.
+	fuse *fuseStep
+	ins  []*value
+	red  *redStep // instead, a reduction (lhs = rhs = its operand)
+	rng  *rngStep // instead, RNGBitGenerator (lhs = rhs = the state)
 }
 
 // operand is a strided view of a value's row-major data.
@@ -275,9 +286,26 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 	dots := make(map[int]dotPlan)
 	inputsOf := func(c *call) []*value {
 		if p, ok := dots[c.id]; ok {
+			if p.fuse != nil {
+				return p.ins
+			}
 			return []*value{p.lhs, p.rhs}
 		}
 		return c.inputs
+	}
+	// calls is b.calls with each fused group replaced by one call (at the
+	// place of its last member; the other members are nil), and producer
+	// the call that computes a value.
+	calls := b.calls
+	fusedInto := make(map[int]*call)
+	producer := func(v *value) *call {
+		if v.call == nil {
+			return nil
+		}
+		if f, ok := fusedInto[v.call.id]; ok {
+			return f
+		}
+		return v.call
 	}
 	var live []bool
 	var consumers [][]*call
@@ -286,12 +314,13 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 		consumers = make([][]*call, nv)
 		var mark func(v *value)
 		mark = func(v *value) {
-			if v.call == nil || live[v.call.id] {
+			c := producer(v)
+			if c == nil || live[c.id] {
 				return
 			}
-			live[v.call.id] = true
-			for _, in := range inputsOf(v.call) {
-				consumers[in.id] = append(consumers[in.id], v.call)
+			live[c.id] = true
+			for _, in := range inputsOf(c) {
+				consumers[in.id] = append(consumers[in.id], c)
 				mark(in)
 			}
 		}
@@ -308,10 +337,51 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 				dots[c.id] = dotPlan{lhs: c.inputs[0], rhs: c.inputs[1], bin: bs}
 			} else if bs, ok := b.planBroadcastInDim(c); ok {
 				dots[c.id] = dotPlan{lhs: c.inputs[0], rhs: c.inputs[0], bin: bs}
+			} else if rs, ok := b.planReduce(c); ok {
+				dots[c.id] = dotPlan{lhs: c.inputs[0], rhs: c.inputs[0], red: rs}
+			} else if rs, ok := b.planRNG(c); ok {
+				dots[c.id] = dotPlan{lhs: c.inputs[0], rhs: c.inputs[0], rng: rs}
 			}
 		}
 	}
 	liveness()
+	if groups := b.planFusion(live, consumers, isOutput); len(groups) > 0 {
+		unfusedDots := maps.Clone(dots)
+		calls = slices.Clone(b.calls)
+		member := make(map[int]bool)
+		for _, g := range groups {
+			for _, c := range g.members {
+				member[c.id] = true
+			}
+		}
+		for _, g := range groups {
+			inGroup := func(c *call) bool { return slices.Contains(g.members, c) }
+			fs := buildFuse(g, consumers, isOutput, inGroup)
+			lastM := g.members[len(g.members)-1]
+			fc := &call{id: lastM.id, op: "Fused"}
+			for _, in := range fs.inputs {
+				fc.inputs = append(fc.inputs, b.values[in.vid])
+			}
+			for _, o := range fs.outs {
+				fc.outputs = append(fc.outputs, b.values[o.vid])
+			}
+			for _, c := range g.members {
+				delete(dots, c.id)
+				calls[c.id] = nil
+				fusedInto[c.id] = fc
+			}
+			calls[lastM.id] = fc
+			dots[fc.id] = dotPlan{fuse: fs, ins: fc.inputs}
+		}
+		liveness()
+		var ok bool
+		if calls, ok = topoOrder(calls, live, consumers, inputsOf, producer); !ok {
+			// A cycle through a group would be a bug of planFusion; run unfused.
+			calls, dots = b.calls, unfusedDots
+			clear(fusedInto)
+			liveness()
+		}
+	}
 
 	if len(dots) == 0 {
 		// Nothing to accelerate: the shadow graph is the whole program.
@@ -330,8 +400,8 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 	vstage := make([]int, nv)
 	cstage := make([]int, len(b.calls))
 	last := 0
-	for _, c := range b.calls {
-		if !live[c.id] {
+	for _, c := range calls {
+		if c == nil || !live[c.id] {
 			continue
 		}
 		s := 0
@@ -349,13 +419,13 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 		last = max(last, os)
 	}
 	seg := make([]int, len(b.calls))
-	for i := len(b.calls) - 1; i >= 0; i-- {
-		c := b.calls[i]
-		if !live[c.id] {
+	for i := len(calls) - 1; i >= 0; i-- {
+		c := calls[i]
+		if c == nil || !live[c.id] {
 			continue
 		}
 		p, acc := dots[c.id]
-		if acc && p.bin == nil {
+		if acc && p.bin == nil && p.fuse == nil && p.red == nil && p.rng == nil {
 			seg[c.id] = cstage[c.id]
 			continue
 		}
@@ -412,7 +482,10 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 
 	for s := 0; s <= last; s++ {
 		var members []*call
-		for _, c := range b.calls {
+		for _, c := range calls {
+			if c == nil {
+				continue
+			}
 			if _, ok := dots[c.id]; live[c.id] && !ok && seg[c.id] == s {
 				members = append(members, c)
 			}
@@ -428,8 +501,21 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 				e.numSegments++
 			}
 		}
-		for _, c := range b.calls {
-			if p, ok := dots[c.id]; ok && cstage[c.id] == s && p.bin != nil {
+		for _, c := range calls {
+			if c == nil {
+				continue
+			}
+			if p, ok := dots[c.id]; ok && cstage[c.id] == s && p.rng != nil {
+				e.steps = append(e.steps, step{rng: p.rng})
+				e.numReds++
+			} else if ok && cstage[c.id] == s && p.red != nil {
+				e.steps = append(e.steps, step{red: p.red})
+				e.numReds++
+			} else if ok && cstage[c.id] == s && p.fuse != nil {
+				e.steps = append(e.steps, step{fuse: p.fuse})
+				e.numFused++
+				e.numFusedOps += p.fuse.numOps
+			} else if ok && cstage[c.id] == s && p.bin != nil {
 				e.steps = append(e.steps, step{bin: p.bin})
 				e.numBins++
 			} else if ok && cstage[c.id] == s {
@@ -443,6 +529,61 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 	}
 	e.finishPlan()
 	return e, nil
+}
+
+// topoOrder returns the live calls in a topological order that keeps the
+// recording order where it can (Kahn's algorithm, smallest id first): a fused
+// group's call sits at its last member's id, but a reader of one of its
+// exports may have been recorded before that member. ok is false when some
+// calls are left (a cycle).
+func topoOrder(calls []*call, live []bool, consumers [][]*call, inputsOf func(*call) []*value,
+	producer func(*value) *call) ([]*call, bool) {
+	pending := make(map[*call]int)
+	var ready callHeap
+	for _, c := range calls {
+		if c == nil || !live[c.id] {
+			continue
+		}
+		n := 0
+		for _, in := range inputsOf(c) {
+			if p := producer(in); p != nil && live[p.id] {
+				n++
+			}
+		}
+		if n == 0 {
+			heap.Push(&ready, c)
+		} else {
+			pending[c] = n
+		}
+	}
+	var order []*call
+	for ready.Len() > 0 {
+		c := heap.Pop(&ready).(*call)
+		order = append(order, c)
+		for _, o := range c.outputs {
+			for _, u := range consumers[o.id] {
+				if pending[u]--; pending[u] == 0 {
+					delete(pending, u)
+					heap.Push(&ready, u)
+				}
+			}
+		}
+	}
+	return order, len(pending) == 0
+}
+
+// callHeap orders calls by id (container/heap).
+type callHeap []*call
+
+func (h callHeap) Len() int           { return len(h) }
+func (h callHeap) Less(i, j int) bool { return h[i].id < h[j].id }
+func (h callHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *callHeap) Push(x any)        { *h = append(*h, x.(*call)) }
+func (h *callHeap) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return c
 }
 
 // buildSegment compiles the members (in recording order) as one simplego
