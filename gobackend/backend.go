@@ -107,7 +107,7 @@ func New(config string) (backends.Backend, error) {
 		case "min_fuse":
 			n, err := strconv.Atoi(val)
 			if err != nil {
-				return nil, errors.Errorf("gobackend: invalid %q: want an integer (-1: no fusion)", part)
+				return nil, fmt.Errorf("gobackend: invalid %q: want an integer (-1: no fusion)", part)
 			}
 			b.minFuse = n
 		case "profile":

@@ -1,6 +1,7 @@
 package gobackend
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"sync"
@@ -8,7 +9,6 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/pkg/errors"
 
 	"github.com/aptbench/apt/gobackend/gemm"
 )
@@ -239,7 +239,7 @@ func (e *Executable) runFuse(k int, s *fuseStep, st *execState) error {
 	for i, in := range s.inputs {
 		f, err := data.BufferData(st.bufs[in.vid])
 		if err != nil {
-			return errors.WithMessagef(err, "gobackend Execute(%q): fused operand", e.name)
+			return fmt.Errorf("gobackend Execute(%q): fused operand: %w", e.name, err)
 		}
 		flats[i] = f
 	}
@@ -258,7 +258,7 @@ func (e *Executable) runFuse(k int, s *fuseStep, st *execState) error {
 		}
 		buf, f, err := data.NewSharedBuffer(0, o.shape)
 		if err != nil {
-			return errors.WithMessagef(err, "gobackend Execute(%q): fused output", e.name)
+			return fmt.Errorf("gobackend Execute(%q): fused output: %w", e.name, err)
 		}
 		st.bufs[o.vid], st.owned[o.vid] = buf, true
 		if o.dtype == dtypes.Float32 {

@@ -1,6 +1,7 @@
 package gobackend
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"sync"
@@ -8,7 +9,6 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/pkg/errors"
 
 	"github.com/aptbench/apt/gobackend/gemm"
 )
@@ -82,11 +82,11 @@ func (e *Executable) runReduce(s *redStep, st *execState) error {
 	data := e.backend.Backend
 	xf, err := data.BufferData(st.bufs[s.in])
 	if err != nil {
-		return errors.WithMessagef(err, "gobackend Execute(%q): reduction operand", e.name)
+		return fmt.Errorf("gobackend Execute(%q): reduction operand: %w", e.name, err)
 	}
 	out, of, err := data.NewSharedBuffer(0, s.shape)
 	if err != nil {
-		return errors.WithMessagef(err, "gobackend Execute(%q): reduction output", e.name)
+		return fmt.Errorf("gobackend Execute(%q): reduction output: %w", e.name, err)
 	}
 	x, o := xf.([]float32), of.([]float32)
 	// Split the outputs: by outer rows, or (one outer row) by inner columns.

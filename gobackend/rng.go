@@ -2,6 +2,7 @@ package gobackend
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"sync/atomic"
@@ -9,7 +10,6 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/pkg/errors"
 )
 
 // rngStep is RNGBitGenerator (dropout's random bits) with simplego's
@@ -43,16 +43,16 @@ func (e *Executable) runRNG(k int, s *rngStep, st *execState) error {
 	data := e.backend.Backend
 	sf, err := data.BufferData(st.bufs[s.state])
 	if err != nil {
-		return errors.WithMessagef(err, "gobackend Execute(%q): random state", e.name)
+		return fmt.Errorf("gobackend Execute(%q): random state: %w", e.name, err)
 	}
 	state := sf.([]uint64)
 	out, of, err := data.NewSharedBuffer(0, s.shape)
 	if err != nil {
-		return errors.WithMessagef(err, "gobackend Execute(%q): random bits", e.name)
+		return fmt.Errorf("gobackend Execute(%q): random bits: %w", e.name, err)
 	}
 	nsBuf, nsf, err := data.NewSharedBuffer(0, s.stateShape)
 	if err != nil {
-		return errors.WithMessagef(err, "gobackend Execute(%q): random state", e.name)
+		return fmt.Errorf("gobackend Execute(%q): random state: %w", e.name, err)
 	}
 	v := reflect.ValueOf(of)
 	bytes := unsafe.Slice((*byte)(v.UnsafePointer()), v.Len()*int(v.Type().Elem().Size()))
@@ -79,7 +79,7 @@ func (e *Executable) runRNG(k int, s *rngStep, st *execState) error {
 	}
 	m, err := rng.MarshalBinary()
 	if err != nil || len(m) != 20 || string(m[:4]) != "pcg:" {
-		return errors.Errorf("gobackend Execute(%q): the PCG's marshalled state changed format (%d bytes)", e.name, len(m))
+		return fmt.Errorf("gobackend Execute(%q): the PCG's marshalled state changed format (%d bytes)", e.name, len(m))
 	}
 	ns[0] = binary.LittleEndian.Uint64(m[4:12])
 	ns[1] = binary.LittleEndian.Uint64(m[12:20])
