@@ -48,10 +48,10 @@ var ErrNoTokenizer = errors.New("roberta: the RoBERTa tokenizer (byte-level BPE)
 
 func asConfig(c backbone.Config) (*Config, error) {
 	rc, ok := c.(*Config)
-	if !ok || rc == nil {
-		if c == nil || rc == nil && ok {
-			return nil, errors.New("roberta: no config given")
-		}
+	switch {
+	case c == nil || ok && rc == nil:
+		return nil, errors.New("roberta: no config given")
+	case !ok:
 		return nil, fmt.Errorf("roberta: got a %T config (model_type %q), not a RoBERTa one", c, c.ModelType())
 	}
 	return rc, nil

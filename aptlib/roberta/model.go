@@ -58,8 +58,20 @@ func ForwardOffset(ctx *context.Context, c *Config, in backbone.Inputs, hooks *b
 	out := bert.ForwardWithPositions(ctx, &c.BERT, bin, positionIDs(in.IDs, c.BERT.PadTokenID, offset), bh)
 	return &backbone.Output{
 		Sequence: out.Sequence, Hidden: out.Hidden, Mask: out.Mask,
-		Pool: func(sequence *Node) *Node { return bert.Pooler(ctx, sequence) },
+		Pool: func(sequence *Node) *Node { return pool(ctx, sequence) },
 	}
+}
+
+// pool is RobertaPooler. Its variables are absent after loading a checkpoint
+// without pooler until the workbench creates them (under the names of
+// PoolerTensors, e.g. with bert.SetTensor).
+func pool(ctx *context.Context, sequence *Node) *Node {
+	for _, name := range PoolerTensors {
+		if bert.Variable(ctx, name) == nil {
+			panic(fmt.Errorf("roberta: no pooler variable %q: the checkpoint had no pooler and none was created", name))
+		}
+	}
+	return bert.Pooler(ctx, sequence)
 }
 
 // familyForward is the registered Family's Forward: ForwardOffset with the

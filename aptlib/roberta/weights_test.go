@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,11 +32,7 @@ func writeModelDir(t *testing.T, c *Config, prefix string, edit func(map[string]
 	dir := t.TempDir()
 	byName := map[string]safetensors.Tensor{}
 	for _, s := range Tensors(c) {
-		n := 1
-		for _, d := range s.Shape {
-			n *= d
-		}
-		byName[prefix+s.Name] = safetensors.Tensor{Name: prefix + s.Name, Shape: s.Shape, Data: make([]float32, n)}
+		byName[prefix+s.Name] = safetensors.Tensor{Name: prefix + s.Name, Shape: s.Shape, Data: make([]float32, prod(s.Shape))}
 	}
 	if edit != nil {
 		edit(byName)
@@ -210,4 +207,48 @@ func TestTokenTypesIgnored(t *testing.T) {
 	if same {
 		t.Error("InitRandom with two seeds gave the same backbone")
 	}
+}
+
+// TestPooledWithoutPoolerIsAnError: Output.Pooled on a backbone loaded from a
+// checkpoint without pooler fails with a message naming the missing tensor,
+// and works once the pooler variables are created.
+func TestPooledWithoutPoolerIsAnError(t *testing.T) {
+	c := tinyConfig(t)
+	dir := writeModelDir(t, c, "roberta.", func(m map[string]safetensors.Tensor) {
+		delete(m, "roberta.pooler.dense.weight")
+		delete(m, "roberta.pooler.dense.bias")
+	})
+	ctx := context.New()
+	if _, err := LoadDir(ctx, dir, false); err != nil {
+		t.Fatal(err)
+	}
+	backend := testbackendNew(t)
+	pooled := func() error {
+		exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, ids *Node) *Node {
+			return Forward(ctx, c, backbone.Inputs{IDs: ids}, nil).Pooled()
+		})
+		if err == nil {
+			_, err = exec.Exec(tensors.FromValue([][]int32{{0, 5, 2}}))
+		}
+		return err
+	}
+	if err := pooled(); err == nil || !strings.Contains(err.Error(), `no pooler variable "pooler.dense.weight"`) {
+		t.Fatalf("want an error naming the missing pooler tensor, got %v", err)
+	}
+	for _, s := range Tensors(c) {
+		if slices.Contains(PoolerTensors, s.Name) {
+			bert.SetTensor(ctx, s, make([]float32, prod(s.Shape)), true)
+		}
+	}
+	if err := pooled(); err != nil {
+		t.Fatalf("with the pooler created: %v", err)
+	}
+}
+
+func prod(dims []int) int {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	return n
 }
