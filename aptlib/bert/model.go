@@ -62,6 +62,12 @@ func (o *Output) Pooled() *Node {
 // reading the backbone's variables from ctx (see LoadWeights). Dropout follows
 // the config and applies only when ctx is in training mode for the graph.
 func Forward(ctx *context.Context, c *Config, in Inputs, hooks *Hooks) *Output {
+	return forward(ctx, c, in, nil, hooks)
+}
+
+// forward is Forward with optional absolute position ids [B, T] (nil: 0..T-1);
+// see ForwardWithPositions.
+func forward(ctx *context.Context, c *Config, in Inputs, positionIDs *Node, hooks *Hooks) *Output {
 	if hooks == nil {
 		hooks = &Hooks{}
 	}
@@ -81,7 +87,7 @@ func Forward(ctx *context.Context, c *Config, in Inputs, hooks *Hooks) *Output {
 		mask = NotEqual(in.Mask, ZerosLike(in.Mask))
 	}
 
-	x := embeddings(ctx, c, in.IDs, typeIDs)
+	x := embeddings(ctx, c, in.IDs, typeIDs, positionIDs)
 	numPrompt := 0
 	attnMask := mask
 	if hooks.Prompt != nil {
@@ -125,16 +131,23 @@ func FirstToken(x *Node) *Node {
 // trues is a bool tensor of the given dimensions, all true.
 func trues(g *Graph, dims ...int) *Node { return BroadcastPrefix(Const(g, true), dims...) }
 
-// embeddings is BertEmbeddings: word + absolute position + token type, LayerNorm, dropout.
-func embeddings(ctx *context.Context, c *Config, ids, typeIDs *Node) *Node {
+// embeddings is BertEmbeddings: word + absolute position + token type, LayerNorm,
+// dropout. positionIDs [B, T] gives each token's row of the position table; nil
+// means 0..T-1 (BERT).
+func embeddings(ctx *context.Context, c *Config, ids, typeIDs, positionIDs *Node) *Node {
 	g := ids.Graph()
 	seqLen := ids.Shape().Dimensions[1]
 	words := Gather(param(ctx, g, "embeddings.word_embeddings.weight"), InsertAxes(ids, -1))
 	types := Gather(param(ctx, g, "embeddings.token_type_embeddings.weight"), InsertAxes(typeIDs, -1))
 	// Gather rather than Slice: Slice's gradient (needed for FT) is Pad, which the
 	// pure-Go backend of GoMLX v0.26.0 does not implement.
-	positions := Gather(param(ctx, g, "embeddings.position_embeddings.weight"), Iota(g, shapes.Make(dtypes.Int32, seqLen, 1), 0))
-	x := Add(Add(words, types), InsertAxes(positions, 0))
+	var positions *Node
+	if positionIDs == nil {
+		positions = InsertAxes(Gather(param(ctx, g, "embeddings.position_embeddings.weight"), Iota(g, shapes.Make(dtypes.Int32, seqLen, 1), 0)), 0) // [1, T, d]
+	} else {
+		positions = Gather(param(ctx, g, "embeddings.position_embeddings.weight"), InsertAxes(positionIDs, -1)) // [B, T, d]
+	}
+	x := Add(Add(words, types), positions)
 	x = layerNorm(ctx, c, "embeddings.LayerNorm", x)
 	return dropout(ctx, x, c.HiddenDropoutProb)
 }
