@@ -37,8 +37,8 @@
 //	method       FT, PT, PT-2, APT and its ablations; PT-2* and PT-2+ prefix lengths
 //	metrics      accuracy, macro-F1, MultiRC and entity-level NER scores, mean ± std
 //	model        a backbone, a method and a head as one graph; batches and the loss
-//	roberta      the RoBERTa family: positions after the padding id, its weights and config
 //	repro        the paper's comparison over methods, tasks and seeds (cmd/apt-repro)
+//	roberta      the RoBERTa family: positions after the padding id, its weights and config
 //	safetensors  reading and writing .safetensors files (strict, atomic writes)
 //	tasks        SuperGLUE and CoNLL data with P-Tuning v2's input encodings
 //	trainer      AdamW, schedule, clipping, Fit, prediction and training checkpoints
