@@ -1,0 +1,293 @@
+package debertav2
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aptbench/apt/aptlib/backbone"
+	"github.com/aptbench/apt/aptlib/safetensors"
+	"github.com/aptbench/apt/internal/testbackend"
+	"github.com/gomlx/gomlx/backends"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// golden is testdata/golden.json, written by testdata/make_golden.py (PyTorch).
+type golden struct {
+	InputIDs      [][]int32       `json:"input_ids"`
+	TokenTypeIDs  [][]int32       `json:"token_type_ids"`
+	AttentionMask [][]int32       `json:"attention_mask"`
+	PrefixLens    []int           `json:"prefix_lens"`
+	PrefixKeys    [][][][]float32 `json:"prefix_keys"` // [layer][B][p][d], null where p = 0
+	PrefixValues  [][][][]float32 `json:"prefix_values"`
+	Buckets       struct {
+		From    int   `json:"from"`
+		Buckets []int `json:"buckets"`
+	} `json:"buckets_256_512"`
+	Variants map[string]struct {
+		Sequence       [][][]float64 `json:"sequence_output"`
+		Pooled         [][]float64   `json:"pooled_output"`
+		PrefixSequence [][][]float64 `json:"prefix_sequence_output"`
+		PrefixPooled   [][]float64   `json:"prefix_pooled_output"`
+	} `json:"variants"`
+}
+
+const tolerance = 1e-4
+
+func readGolden(t *testing.T) *golden {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "golden.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g golden
+	if err := json.Unmarshal(data, &g); err != nil {
+		t.Fatal(err)
+	}
+	return &g
+}
+
+// prefixHook returns the golden prefix slots of each layer as constants (nil
+// where the layer has none), as the reference puts them in.
+func prefixHook(gd *golden) *backbone.Hooks {
+	return &backbone.Hooks{Prefix: func(layer int, prev, mask *Node) (*Node, *Node) {
+		if gd.PrefixLens[layer] == 0 {
+			return nil, nil
+		}
+		g := prev.Graph()
+		return Const(g, tensors.FromValue(gd.PrefixKeys[layer])), Const(g, tensors.FromValue(gd.PrefixValues[layer]))
+	}}
+}
+
+// runEncoder loads testdata/<name> and runs Forward on the golden batch; it
+// returns the flattened sequence [B,T,d] and pooled [B,d] outputs.
+func runEncoder(t *testing.T, backend backends.Backend, name string, gd *golden, hooks func() *backbone.Hooks) (seq, pooled []float32) {
+	t.Helper()
+	ctx := context.New()
+	cfg, hasPooler, err := LoadDir(ctx, filepath.Join("testdata", name), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasPooler {
+		t.Fatalf("%s: LoadDir found no pooler, the checkpoint has pooler.dense.*", name)
+	}
+	exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, ids, types, mask *Node) (*Node, *Node) {
+		var h *backbone.Hooks
+		if hooks != nil {
+			h = hooks()
+		}
+		out := Forward(ctx, cfg, backbone.Inputs{IDs: ids, TypeIDs: types, Mask: mask}, h)
+		return out.Sequence, out.Pooled()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := exec.Exec(tensors.FromValue(gd.InputIDs), tensors.FromValue(gd.TokenTypeIDs), tensors.FromValue(gd.AttentionMask))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tensors.MustCopyFlatData[float32](res[0]), tensors.MustCopyFlatData[float32](res[1])
+}
+
+func maxAbsDiff(t *testing.T, got []float32, want []float64) float64 {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("size %d, want %d", len(got), len(want))
+	}
+	worst := 0.0
+	for i := range want {
+		d := math.Abs(float64(got[i]) - want[i])
+		if math.IsNaN(d) {
+			return math.Inf(1)
+		}
+		worst = max(worst, d)
+	}
+	return worst
+}
+
+func flatten3(x [][][]float64) []float64 {
+	var out []float64
+	for _, a := range x {
+		for _, b := range a {
+			out = append(out, b...)
+		}
+	}
+	return out
+}
+
+func flatten2(x [][]float64) []float64 {
+	var out []float64
+	for _, a := range x {
+		out = append(out, a...)
+	}
+	return out
+}
+
+// TestGoldenAgainstPyTorch checks both configurations (v3-like: log buckets,
+// shared keys, no absolute positions, "deberta."-prefixed names with extra
+// heads; v2-xlarge-like: ConvLayer with groups, clamped relative positions
+// without buckets, separate pos_key_proj/pos_query_proj, absolute positions,
+// token types, embed_proj) against the PyTorch reference on a padded batch of
+// pairs, without and with prefix slots of lengths 2, 0, 3 in the three layers.
+// All positions are compared, padded ones included.
+func TestGoldenAgainstPyTorch(t *testing.T) {
+	gd := readGolden(t)
+	backend := testbackend.New(t)
+	for name, want := range gd.Variants {
+		t.Run(name, func(t *testing.T) {
+			seq, pooled := runEncoder(t, backend, name, gd, nil)
+			ds, dp := maxAbsDiff(t, seq, flatten3(want.Sequence)), maxAbsDiff(t, pooled, flatten2(want.Pooled))
+			t.Logf("no prefix: max difference sequence %g, pooled %g", ds, dp)
+			if ds > tolerance || dp > tolerance {
+				t.Errorf("outputs differ from PyTorch: sequence by %g, pooled by %g (> %g)", ds, dp, tolerance)
+			}
+			seq, pooled = runEncoder(t, backend, name, gd, func() *backbone.Hooks { return prefixHook(gd) })
+			ds, dp = maxAbsDiff(t, seq, flatten3(want.PrefixSequence)), maxAbsDiff(t, pooled, flatten2(want.PrefixPooled))
+			t.Logf("prefixes %v: max difference sequence %g, pooled %g", gd.PrefixLens, ds, dp)
+			if ds > tolerance || dp > tolerance {
+				t.Errorf("outputs with prefixes differ from PyTorch: sequence by %g, pooled by %g (> %g)", ds, dp, tolerance)
+			}
+			// The prefixes must matter, or the comparison above proves nothing about them.
+			if d := maxAbsDiff(t, seq, flatten3(want.Sequence)); d <= tolerance {
+				t.Errorf("prefix slots changed the output by only %g", d)
+			}
+		})
+	}
+}
+
+// TestGoldenDetectsWrongNumerics is the golden test's own check: each of the
+// mistakes that are easy to make in DeBERTa-v2 must move the v3-like outputs
+// past the tolerance.
+func TestGoldenDetectsWrongNumerics(t *testing.T) {
+	gd := readGolden(t)
+	backend := testbackend.New(t)
+	const name = "tiny-debertav3"
+	want := flatten3(gd.Variants[name].Sequence)
+	for _, tc := range []struct {
+		name   string
+		break_ func()
+	}{
+		{"scale factor dropped (1/sqrt(d_head) instead of 1/sqrt(3 d_head))", func() {
+			saved := scaleFactor
+			scaleFactor = func(*Config) int { return 1 }
+			t.Cleanup(func() { scaleFactor = saved })
+		}},
+		{"p2c index of the paper (delta(j,i): clamp(b(j-i)+S))", func() {
+			saved := p2cIndex
+			p2cIndex = func(c *Config, r int) int {
+				span := c.AttSpan()
+				return min(max(bucket(c, -r)+span, 0), 2*span-1)
+			}
+			t.Cleanup(func() { p2cIndex = saved })
+		}},
+		{"log buckets left out (b(r) = r)", func() {
+			saved := bucket
+			bucket = func(_ *Config, r int) int { return r }
+			t.Cleanup(func() { bucket = saved })
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.break_()
+			seq, _ := runEncoder(t, backend, name, gd, nil)
+			d := maxAbsDiff(t, seq, want)
+			t.Logf("max difference %g", d)
+			if d <= tolerance {
+				t.Errorf("outputs still within %g of the reference (diff %g): the golden test could not catch it", tolerance, d)
+			}
+		})
+	}
+}
+
+// TestLogBucketsMatchHF compares makeLogBucketPosition with HF's float32
+// make_log_bucket_position for deberta-v3's real setting (256 buckets, 512
+// positions) over |i - j| <= 1100.
+func TestLogBucketsMatchHF(t *testing.T) {
+	gd := readGolden(t)
+	if len(gd.Buckets.Buckets) == 0 {
+		t.Fatal("golden.json has no bucket table")
+	}
+	bad := 0
+	for k, want := range gd.Buckets.Buckets {
+		r := gd.Buckets.From + k
+		if got := makeLogBucketPosition(r, 256, 512); got != want {
+			if bad++; bad <= 5 {
+				t.Errorf("bucket(%d) = %d, HF %d", r, got, want)
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d buckets differ", bad, len(gd.Buckets.Buckets))
+	}
+}
+
+// TestPrefixGradients checks that the gradient of the encoder's output with
+// respect to the prefix slots exists on the test backend (training
+// backpropagates through the frozen backbone into the prefixes) and is finite
+// and non-zero, for both configurations (the v2-like one goes through the
+// ConvLayer).
+func TestPrefixGradients(t *testing.T) {
+	gd := readGolden(t)
+	backend := testbackend.New(t)
+	for name := range gd.Variants {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.New()
+			cfg, _, err := LoadDir(ctx, filepath.Join("testdata", name), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, inputs []*Node) []*Node {
+				ids, types, mask, k0, v0, k2, v2 := inputs[0], inputs[1], inputs[2], inputs[3], inputs[4], inputs[5], inputs[6]
+				hooks := &backbone.Hooks{Prefix: func(layer int, prev, m *Node) (*Node, *Node) {
+					switch layer {
+					case 0:
+						return k0, v0
+					case 2:
+						return k2, v2
+					}
+					return nil, nil
+				}}
+				out := Forward(ctx, cfg, backbone.Inputs{IDs: ids, TypeIDs: types, Mask: mask}, hooks)
+				loss := Add(ReduceAllSum(Square(out.Sequence)), ReduceAllSum(out.Pooled()))
+				return Gradient(loss, k0, v0, k2, v2)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := exec.Exec(tensors.FromValue(gd.InputIDs), tensors.FromValue(gd.TokenTypeIDs), tensors.FromValue(gd.AttentionMask),
+				tensors.FromValue(gd.PrefixKeys[0]), tensors.FromValue(gd.PrefixValues[0]),
+				tensors.FromValue(gd.PrefixKeys[2]), tensors.FromValue(gd.PrefixValues[2]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, which := range []string{"layer 0 keys", "layer 0 values", "layer 2 keys", "layer 2 values"} {
+				grad := tensors.MustCopyFlatData[float32](res[i])
+				norm := 0.0
+				for _, x := range grad {
+					if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+						t.Fatalf("%s: gradient not finite", which)
+					}
+					norm += float64(x) * float64(x)
+				}
+				t.Logf("%s: gradient norm %g", which, math.Sqrt(norm))
+				if norm == 0 {
+					t.Errorf("%s: gradient is zero", which)
+				}
+			}
+		})
+	}
+}
+
+// hidePooler is a weight source without the pooler tensors, like a masked-LM
+// checkpoint (deberta-v3-base).
+type hidePooler struct{ backbone.WeightSource }
+
+func (h hidePooler) Info(name string) (safetensors.TensorInfo, bool) {
+	if len(name) >= 7 && (name[:7] == "pooler." || (len(name) > 15 && name[:15] == "deberta.pooler.")) {
+		return safetensors.TensorInfo{}, false
+	}
+	return h.WeightSource.Info(name)
+}
