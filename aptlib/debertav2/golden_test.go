@@ -3,6 +3,7 @@ package debertav2
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -224,58 +225,119 @@ func TestLogBucketsMatchHF(t *testing.T) {
 	}
 }
 
-// TestPrefixGradients checks that the gradient of the encoder's output with
-// respect to the prefix slots exists on the test backend (training
-// backpropagates through the frozen backbone into the prefixes) and is finite
-// and non-zero, for both configurations (the v2-like one goes through the
-// ConvLayer).
+// prefixLossExec builds loss = sum(Sequence * readout) + sum(Pooled) of the
+// encoder with prefix slots in layers 0 and 2 given as inputs, and its
+// gradients with respect to those slots and to some backbone weights (full
+// fine-tuning backpropagates into them, through Gather and the ConvLayer).
+func prefixLossExec(t *testing.T, backend backends.Backend, name string) (*context.Exec, *Config) {
+	t.Helper()
+	ctx := context.New()
+	cfg, _, err := LoadDir(ctx, filepath.Join("testdata", name), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weights := []string{"embeddings.word_embeddings.weight", "encoder.rel_embeddings.weight", "encoder.layer.1.attention.self.key_proj.weight"}
+	if cfg.ConvKernelSize > 0 {
+		weights = append(weights, "encoder.conv.conv.weight")
+	}
+	exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, inputs []*Node) []*Node {
+		ids, types, mask, readout := inputs[0], inputs[1], inputs[2], inputs[3]
+		slots := inputs[4:8] // k0, v0, k2, v2
+		hooks := &backbone.Hooks{Prefix: func(layer int, prev, m *Node) (*Node, *Node) {
+			switch layer {
+			case 0:
+				return slots[0], slots[1]
+			case 2:
+				return slots[2], slots[3]
+			}
+			return nil, nil
+		}}
+		out := Forward(ctx, cfg, backbone.Inputs{IDs: ids, TypeIDs: types, Mask: mask}, hooks)
+		loss := Add(ReduceAllSum(Mul(out.Sequence, readout)), ReduceAllSum(out.Pooled()))
+		wrt := append([]*Node{}, slots...)
+		for _, w := range weights {
+			wrt = append(wrt, Variable(ctx, w).ValueGraph(ids.Graph()))
+		}
+		return append([]*Node{loss}, Gradient(loss, wrt...)...)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exec, cfg
+}
+
+// TestPrefixGradients checks, on the test backend, that the gradient with
+// respect to the prefix slots exists (training backpropagates through the
+// frozen backbone into the prefixes), is finite and non-zero, and agrees with
+// a central finite difference along a random direction; and that the
+// gradients of the weights full fine-tuning trains exist.
 func TestPrefixGradients(t *testing.T) {
 	gd := readGolden(t)
 	backend := testbackend.New(t)
 	for name := range gd.Variants {
 		t.Run(name, func(t *testing.T) {
-			ctx := context.New()
-			cfg, _, err := LoadDir(ctx, filepath.Join("testdata", name), false)
-			if err != nil {
-				t.Fatal(err)
+			exec, _ := prefixLossExec(t, backend, name)
+			rng := rand.New(rand.NewPCG(1, 2))
+			readout := make([]float32, len(gd.InputIDs)*len(gd.InputIDs[0])*len(gd.PrefixKeys[0][0][0]))
+			for i := range readout {
+				readout[i] = float32(rng.NormFloat64())
 			}
-			exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, inputs []*Node) []*Node {
-				ids, types, mask, k0, v0, k2, v2 := inputs[0], inputs[1], inputs[2], inputs[3], inputs[4], inputs[5], inputs[6]
-				hooks := &backbone.Hooks{Prefix: func(layer int, prev, m *Node) (*Node, *Node) {
-					switch layer {
-					case 0:
-						return k0, v0
-					case 2:
-						return k2, v2
+			dims := []int{len(gd.InputIDs), len(gd.InputIDs[0]), len(gd.PrefixKeys[0][0][0])}
+			base := [][][][]float32{gd.PrefixKeys[0], gd.PrefixValues[0], gd.PrefixKeys[2], gd.PrefixValues[2]}
+			run := func(step float32, dir [][]float32) []*tensors.Tensor {
+				args := []any{tensors.FromValue(gd.InputIDs), tensors.FromValue(gd.TokenTypeIDs), tensors.FromValue(gd.AttentionMask),
+					tensors.FromFlatDataAndDimensions(readout, dims...)}
+				for s, slot := range base {
+					x := tensors.FromValue(slot)
+					flat := tensors.MustCopyFlatData[float32](x)
+					if dir != nil {
+						for i := range flat {
+							flat[i] += step * dir[s][i]
+						}
 					}
-					return nil, nil
-				}}
-				out := Forward(ctx, cfg, backbone.Inputs{IDs: ids, TypeIDs: types, Mask: mask}, hooks)
-				loss := Add(ReduceAllSum(Square(out.Sequence)), ReduceAllSum(out.Pooled()))
-				return Gradient(loss, k0, v0, k2, v2)
-			})
-			if err != nil {
-				t.Fatal(err)
+					args = append(args, tensors.FromFlatDataAndDimensions(flat, x.Shape().Dimensions...))
+				}
+				res, err := exec.Exec(args...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res
 			}
-			res, err := exec.Exec(tensors.FromValue(gd.InputIDs), tensors.FromValue(gd.TokenTypeIDs), tensors.FromValue(gd.AttentionMask),
-				tensors.FromValue(gd.PrefixKeys[0]), tensors.FromValue(gd.PrefixValues[0]),
-				tensors.FromValue(gd.PrefixKeys[2]), tensors.FromValue(gd.PrefixValues[2]))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, which := range []string{"layer 0 keys", "layer 0 values", "layer 2 keys", "layer 2 values"} {
-				grad := tensors.MustCopyFlatData[float32](res[i])
+			res := run(0, nil)
+			names := []string{"layer 0 prefix keys", "layer 0 prefix values", "layer 2 prefix keys", "layer 2 prefix values",
+				"word embeddings", "rel embeddings", "layer 1 key_proj", "conv weight"}
+			var dir [][]float32
+			analytic := 0.0
+			for i, grad := range res[1:] {
+				g := tensors.MustCopyFlatData[float32](grad)
 				norm := 0.0
-				for _, x := range grad {
+				var d []float32
+				for _, x := range g {
 					if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-						t.Fatalf("%s: gradient not finite", which)
+						t.Fatalf("%s: gradient not finite", names[i])
 					}
 					norm += float64(x) * float64(x)
+					if i < 4 {
+						u := float32(rng.NormFloat64())
+						d = append(d, u)
+						analytic += float64(u) * float64(x)
+					}
 				}
-				t.Logf("%s: gradient norm %g", which, math.Sqrt(norm))
+				if i < 4 {
+					dir = append(dir, d)
+				}
+				t.Logf("%s: gradient norm %.4g", names[i], math.Sqrt(norm))
 				if norm == 0 {
-					t.Errorf("%s: gradient is zero", which)
+					t.Errorf("%s: gradient is zero", names[i])
 				}
+			}
+			const h = 1e-2
+			plus := tensors.MustCopyFlatData[float32](run(h, dir)[0])[0]
+			minus := tensors.MustCopyFlatData[float32](run(-h, dir)[0])[0]
+			numeric := (float64(plus) - float64(minus)) / (2 * h)
+			t.Logf("directional derivative: gradient %.6g, finite difference %.6g", analytic, numeric)
+			if math.Abs(numeric-analytic) > 1e-2*math.Max(1, math.Abs(analytic)) {
+				t.Errorf("gradient along a random direction %g, central finite difference %g", analytic, numeric)
 			}
 		})
 	}
