@@ -25,6 +25,7 @@ type golden struct {
 	PrefixLens    []int           `json:"prefix_lens"`
 	PrefixKeys    [][][][]float32 `json:"prefix_keys"` // [layer][B][p][d], null where p = 0
 	PrefixValues  [][][][]float32 `json:"prefix_values"`
+	Prompt        [][][]float32   `json:"prompt"` // [B][2][d]
 	Buckets       struct {
 		From    int   `json:"from"`
 		Buckets []int `json:"buckets"`
@@ -34,6 +35,8 @@ type golden struct {
 		Pooled         [][]float64   `json:"pooled_output"`
 		PrefixSequence [][][]float64 `json:"prefix_sequence_output"`
 		PrefixPooled   [][]float64   `json:"prefix_pooled_output"`
+		PromptSequence [][][]float64 `json:"prompt_sequence_output"`
+		PromptPooled   [][]float64   `json:"prompt_pooled_output"`
 	} `json:"variants"`
 }
 
@@ -133,7 +136,8 @@ func flatten2(x [][]float64) []float64 {
 // heads; v2-xlarge-like: ConvLayer with groups, clamped relative positions
 // without buckets, separate pos_key_proj/pos_query_proj, absolute positions,
 // token types, embed_proj) against the PyTorch reference on a padded batch of
-// pairs, without and with prefix slots of lengths 2, 0, 3 in the three layers.
+// pairs, without and with prefix slots of lengths 2, 0, 3 in the three layers,
+// and with two prompt embeddings.
 // All positions are compared, padded ones included.
 func TestGoldenAgainstPyTorch(t *testing.T) {
 	gd := readGolden(t)
@@ -155,6 +159,14 @@ func TestGoldenAgainstPyTorch(t *testing.T) {
 			// The prefixes must matter, or the comparison above proves nothing about them.
 			if d := maxAbsDiff(t, seq, flatten3(want.Sequence)); d <= tolerance {
 				t.Errorf("prefix slots changed the output by only %g", d)
+			}
+			seq, pooled = runEncoder(t, backend, name, gd, func() *backbone.Hooks {
+				return &backbone.Hooks{Prompt: func(e *Node) *Node { return Const(e.Graph(), tensors.FromValue(gd.Prompt)) }}
+			})
+			ds, dp = maxAbsDiff(t, seq, flatten3(want.PromptSequence)), maxAbsDiff(t, pooled, flatten2(want.PromptPooled))
+			t.Logf("2 prompt embeddings: max difference sequence %g, pooled %g", ds, dp)
+			if ds > tolerance || dp > tolerance {
+				t.Errorf("outputs with prompts differ from PyTorch: sequence by %g, pooled by %g (> %g)", ds, dp, tolerance)
 			}
 		})
 	}

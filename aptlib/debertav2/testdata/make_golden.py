@@ -31,7 +31,7 @@ It writes two tiny random checkpoints in the HuggingFace layout and golden.json:
 
 For each: the sequence and pooled outputs of a padded batch of pairs, and the same
 with fixed prefix key/value slots of lengths PREFIX_LENS per layer (0 = no prefix in
-that layer). It also writes make_log_bucket_position's table for deberta-v3's real
+that layer), and with 2 fixed prompt embeddings in front of the embedding output. It also writes make_log_bucket_position's table for deberta-v3's real
 setting (256 buckets, 512 positions), which HF computes in float32.
 
 Run from this directory:  /usr/bin/python3 make_golden.py
@@ -255,7 +255,7 @@ def self_attention(x, W, p, c, rel, R, mask, pk=None, pv=None):
     return out
 
 
-def forward(W, cfg, ids, types, mask_int, prefixes=None):
+def forward(W, cfg, ids, types, mask_int, prefixes=None, prompt=None):
     c = resolved(cfg)
     eps = c["layer_norm_eps"]
     mask = mask_int.to(torch.bool)
@@ -268,6 +268,15 @@ def forward(W, cfg, ids, types, mask_int, prefixes=None):
     if c["embedding_size"] != c["hidden_size"]:
         e = e @ W["embeddings.embed_proj.weight"].T
     emb = layer_norm(e, W, "embeddings.LayerNorm", eps) * mask[:, :, None].float()
+    npro = 0
+    if prompt is not None:
+        # Prompt tuning as the workbench defines it: p embeddings in front of the
+        # embedding output, attended and attending like tokens (relative
+        # positions 0..p-1, in the ConvLayer's window), dropped from the output.
+        npro = prompt.shape[1]
+        emb = torch.cat([prompt, emb], dim=1)
+        mask = torch.cat([torch.ones(B, npro, dtype=torch.bool), mask], dim=1)
+        T = T + npro
     R = None
     if c["relative_attention"]:
         R = W["encoder.rel_embeddings.weight"]
@@ -292,6 +301,7 @@ def forward(W, cfg, ids, types, mask_int, prefixes=None):
             conv = act(c.get("conv_act", "tanh"), conv.masked_fill(~mask[:, :, None], 0.0))
             out = layer_norm(out + conv, W, "encoder.conv.LayerNorm", eps) * mask[:, :, None].float()
         x = out
+    x = x[:, npro:]
     pooled = act(c["pooler_hidden_act"], linear(x[:, 0], W, "pooler.dense"))
     return x, pooled
 
@@ -325,6 +335,8 @@ def main():
         prefix_values.append(pv.tolist())
         prefixes.append((pk, pv))
 
+    prompt = torch.randn(B, 2, d, generator=gp)
+
     rel = torch.arange(-1100, 1101)
     table = log_bucket(rel, 256, 512)
     numpy_table = log_bucket_numpy(rel.numpy(), 256, 512)
@@ -332,7 +344,7 @@ def main():
     print(f"log buckets (256, 512) over |r| <= 1100: float32 (HF) vs float64 (P-Tuning v2) differ at {differ} positions")
 
     golden = {"input_ids": ids.tolist(), "token_type_ids": types.tolist(), "attention_mask": mask.tolist(),
-              "prefix_lens": PREFIX_LENS, "prefix_keys": prefix_keys, "prefix_values": prefix_values,
+              "prefix_lens": PREFIX_LENS, "prompt": prompt.tolist(), "prefix_keys": prefix_keys, "prefix_values": prefix_values,
               "buckets_256_512": {"from": -1100, "buckets": table.tolist()},
               "variants": {}}
 
@@ -363,9 +375,11 @@ def main():
         with torch.no_grad():
             seq, pooled = forward(Wall, cfg, ids, types, mask)
             pseq, ppooled = forward(Wall, cfg, ids, types, mask, prefixes)
+            qseq, qpooled = forward(Wall, cfg, ids, types, mask, prompt=prompt)
         golden["variants"][name] = {
             "sequence_output": rounded(seq), "pooled_output": rounded(pooled),
             "prefix_sequence_output": rounded(pseq), "prefix_pooled_output": rounded(ppooled),
+            "prompt_sequence_output": rounded(qseq), "prompt_pooled_output": rounded(qpooled),
         }
     with open(os.path.join(here, "golden.json"), "w") as fp:
         json.dump(golden, fp)
