@@ -207,7 +207,9 @@ func c2pIndex(c *Config, r int) int {
 var scaleFactor = func(c *Config) int { return c.ScaleFactor() }
 
 func relativePositions(ctx *context.Context, c *Config, g *Graph, seqLen int) *relPos {
-	if !c.RelativeAttention {
+	if !c.RelativeAttention || (!c.HasC2P() && !c.HasP2C()) {
+		// No disentangled term: R is not read (on the pure-Go backends a graph
+		// must not hold a variable that no output uses).
 		return nil
 	}
 	r := param(ctx, g, "encoder.rel_embeddings.weight")
