@@ -26,11 +26,14 @@ const ModelType = "deberta-v2"
 // Config is the part of a HuggingFace DebertaV2Config (config.json) the encoder
 // uses. Keys absent from the file take the defaults of transformers'
 // configuration_deberta_v2.py and of the getattr defaults in
-// modeling_deberta_v2.py (see DefaultConfig).
+// modeling_deberta_v2.py (see DefaultConfig). Two fields are renamed from the
+// JSON keys because backbone.Config has methods of those names: Type is
+// model_type (the ModelType method always says "deberta-v2") and Hidden is
+// hidden_size (also returned by the HiddenSize method).
 type Config struct {
-	Type                      string  `json:"model_type,omitempty"` // the ModelType method returns the family's
+	Type                      string  `json:"model_type,omitempty"`
 	VocabSize                 int     `json:"vocab_size"`
-	Hidden                    int     `json:"hidden_size"` // d; also the HiddenSize method
+	Hidden                    int     `json:"hidden_size"`
 	NumHiddenLayers           int     `json:"num_hidden_layers"`
 	NumAttentionHeads         int     `json:"num_attention_heads"`
 	IntermediateSize          int     `json:"intermediate_size"`
@@ -151,8 +154,10 @@ func (c *Config) resolve() {
 	}
 }
 
-// Validate checks the configuration describes an encoder this package computes
-// exactly as DebertaV2Model does.
+// Validate fills the sizes left 0 that default to hidden_size-derived values
+// (embedding_size, attention_head_size, pooler_hidden_size), then checks the
+// configuration describes an encoder this package computes exactly as
+// DebertaV2Model does.
 func (c *Config) Validate() error {
 	c.resolve()
 	if c.Type != "" && c.Type != ModelType {
