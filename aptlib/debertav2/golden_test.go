@@ -31,12 +31,13 @@ type golden struct {
 		Buckets []int `json:"buckets"`
 	} `json:"buckets_256_512"`
 	Variants map[string]struct {
-		Sequence       [][][]float64 `json:"sequence_output"`
-		Pooled         [][]float64   `json:"pooled_output"`
-		PrefixSequence [][][]float64 `json:"prefix_sequence_output"`
-		PrefixPooled   [][]float64   `json:"prefix_pooled_output"`
-		PromptSequence [][][]float64 `json:"prompt_sequence_output"`
-		PromptPooled   [][]float64   `json:"prompt_pooled_output"`
+		Sequence       [][][]float64   `json:"sequence_output"`
+		Hidden         [][][][]float64 `json:"hidden_states"`
+		Pooled         [][]float64     `json:"pooled_output"`
+		PrefixSequence [][][]float64   `json:"prefix_sequence_output"`
+		PrefixPooled   [][]float64     `json:"prefix_pooled_output"`
+		PromptSequence [][][]float64   `json:"prompt_sequence_output"`
+		PromptPooled   [][]float64     `json:"prompt_pooled_output"`
 	} `json:"variants"`
 }
 
@@ -167,6 +168,42 @@ func TestGoldenAgainstPyTorch(t *testing.T) {
 			t.Logf("2 prompt embeddings: max difference sequence %g, pooled %g", ds, dp)
 			if ds > tolerance || dp > tolerance {
 				t.Errorf("outputs with prompts differ from PyTorch: sequence by %g, pooled by %g (> %g)", ds, dp, tolerance)
+			}
+		})
+	}
+}
+
+// TestHiddenStates compares Output.Hidden with DebertaV2Encoder's
+// all_hidden_states: the embedding output, then each layer's output, where
+// layer 0's is taken after the ConvLayer (it is what layer 1 reads and what
+// APT's gate of layer 1 sees).
+func TestHiddenStates(t *testing.T) {
+	gd := readGolden(t)
+	backend := testbackend.New(t)
+	for name, want := range gd.Variants {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.New()
+			cfg, _, err := LoadDir(ctx, filepath.Join("testdata", name), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, ids, types, mask *Node) []*Node {
+				return Forward(ctx, cfg, backbone.Inputs{IDs: ids, TypeIDs: types, Mask: mask}, nil).Hidden
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := exec.Exec(tensors.FromValue(gd.InputIDs), tensors.FromValue(gd.TokenTypeIDs), tensors.FromValue(gd.AttentionMask))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res) != len(want.Hidden) || len(res) != cfg.NumHiddenLayers+1 {
+				t.Fatalf("%d hidden states, reference %d, layers+1 = %d", len(res), len(want.Hidden), cfg.NumHiddenLayers+1)
+			}
+			for i := range res {
+				if d := maxAbsDiff(t, tensors.MustCopyFlatData[float32](res[i]), flatten3(want.Hidden[i])); d > tolerance {
+					t.Errorf("hidden state %d differs from PyTorch by %g", i, d)
+				}
 			}
 		})
 	}

@@ -255,7 +255,9 @@ def self_attention(x, W, p, c, rel, R, mask, pk=None, pv=None):
     return out
 
 
-def forward(W, cfg, ids, types, mask_int, prefixes=None, prompt=None):
+def forward(W, cfg, ids, types, mask_int, prefixes=None, prompt=None, hidden=None):
+    """DebertaV2Model + ContextPooler; appends DebertaV2Encoder's all_hidden_states
+    (each layer's input, then the last output) to hidden when given."""
     c = resolved(cfg)
     eps = c["layer_norm_eps"]
     mask = mask_int.to(torch.bool)
@@ -284,6 +286,9 @@ def forward(W, cfg, ids, types, mask_int, prefixes=None, prompt=None):
             R = layer_norm(R, W, "encoder.LayerNorm", eps)
     rel = relative_position(T, T, c)
     x = emb
+    if hidden is None:
+        hidden = []
+    hidden.append(emb)
     for i in range(c["num_hidden_layers"]):
         p = f"encoder.layer.{i}."
         pk = pv = None
@@ -301,6 +306,7 @@ def forward(W, cfg, ids, types, mask_int, prefixes=None, prompt=None):
             conv = act(c.get("conv_act", "tanh"), conv.masked_fill(~mask[:, :, None], 0.0))
             out = layer_norm(out + conv, W, "encoder.conv.LayerNorm", eps) * mask[:, :, None].float()
         x = out
+        hidden.append(x)
     x = x[:, npro:]
     pooled = act(c["pooler_hidden_act"], linear(x[:, 0], W, "pooler.dense"))
     return x, pooled
@@ -373,11 +379,13 @@ def main():
         write_safetensors(os.path.join(out, "model.safetensors"), stored, {"format": "pt"})
         Wall = dict(W, **pooler)
         with torch.no_grad():
-            seq, pooled = forward(Wall, cfg, ids, types, mask)
+            hidden = []
+            seq, pooled = forward(Wall, cfg, ids, types, mask, hidden=hidden)
             pseq, ppooled = forward(Wall, cfg, ids, types, mask, prefixes)
             qseq, qpooled = forward(Wall, cfg, ids, types, mask, prompt=prompt)
         golden["variants"][name] = {
             "sequence_output": rounded(seq), "pooled_output": rounded(pooled),
+            "hidden_states": [rounded(h) for h in hidden],
             "prefix_sequence_output": rounded(pseq), "prefix_pooled_output": rounded(ppooled),
             "prompt_sequence_output": rounded(qseq), "prompt_pooled_output": rounded(qpooled),
         }
