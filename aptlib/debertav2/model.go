@@ -63,6 +63,7 @@ func Forward(ctx *context.Context, c *Config, in backbone.Inputs, hooks *backbon
 		var pk, pv *Node
 		if hooks.Prefix != nil {
 			pk, pv = hooks.Prefix(i, x, tokMask)
+			checkPrefix(i, pk, pv, batch, c.Hidden)
 		}
 		h := layer(ctx, c, i, x, tokMask, rel, pk, pv)
 		if i == 0 && c.ConvKernelSize > 0 {
@@ -84,6 +85,22 @@ func Forward(ctx *context.Context, c *Config, in backbone.Inputs, hooks *backbon
 	out.Sequence = x
 	out.Pool = func(sequence *Node) *Node { return contextPooler(ctx, c, sequence) }
 	return out
+}
+
+// checkPrefix panics with a clear message when a Prefix hook returns slots of
+// the wrong shape (a programming error of the method): key and value must
+// both be nil or both [B, p, d] with the same p.
+func checkPrefix(layer int, key, value *Node, batch, d int) {
+	if key == nil && value == nil {
+		return
+	}
+	if key == nil || value == nil {
+		panic(fmt.Errorf("debertav2: layer %d: the prefix hook returned a key without a value or a value without a key", layer))
+	}
+	k, v := key.Shape().Dimensions, value.Shape().Dimensions
+	if len(k) != 3 || len(v) != 3 || k[0] != batch || k[2] != d || v[0] != batch || v[2] != d || k[1] != v[1] {
+		panic(fmt.Errorf("debertav2: layer %d: prefix key %v and value %v, want both [%d, p, %d]", layer, k, v, batch, d))
+	}
 }
 
 // contextPooler is ContextPooler: dropout (pooler_dropout) on the first
