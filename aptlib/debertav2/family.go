@@ -1,0 +1,67 @@
+package debertav2
+
+import (
+	"fmt"
+
+	"github.com/aptbench/apt/aptlib/backbone"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+func init() {
+	backbone.Register(Family())
+}
+
+// Family is the backbone.Family of DeBERTa-v2/v3 checkpoints (model_type
+// "deberta-v2"). Its LoadWeights loads the pooler when the checkpoint has
+// one; call HasPooler afterwards to tell (masked-LM checkpoints such as
+// deberta-v3-base have none, and the workbench then creates it: InitPooler).
+func Family() backbone.Family {
+	return backbone.Family{
+		ModelType: ModelType,
+		Doc:       "DeBERTa-v2/v3 (HF DebertaV2Model): disentangled attention, log buckets, ContextPooler",
+		LoadConfig: func(path string) (backbone.Config, error) {
+			c, err := LoadConfig(path)
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		},
+		Forward: func(ctx *context.Context, c backbone.Config, in backbone.Inputs, hooks *backbone.Hooks) *backbone.Output {
+			return Forward(ctx, mustConfig(c), in, hooks)
+		},
+		LoadWeights: func(ctx *context.Context, c backbone.Config, src backbone.WeightSource, trainable bool) error {
+			cfg, err := asConfig(c)
+			if err != nil {
+				return err
+			}
+			_, err = LoadWeights(ctx, cfg, src, trainable)
+			return err
+		},
+		InitRandom: func(ctx *context.Context, c backbone.Config, seed uint64, trainable bool) {
+			InitRandom(ctx, mustConfig(c), seed, trainable)
+		},
+		LoadTokenizer: func(dir string, c backbone.Config) (backbone.Tokenizer, error) {
+			// The SentencePiece Unigram tokenizer (spm.model / tokenizer.json)
+			// is package aptlib/unigram, written separately; the integrator wires it here.
+			return nil, fmt.Errorf("debertav2: loading the tokenizer of %s needs the SentencePiece Unigram tokenizer (package aptlib/unigram), which is not in this build", dir)
+		},
+	}
+}
+
+func asConfig(c backbone.Config) (*Config, error) {
+	cfg, ok := c.(*Config)
+	if !ok {
+		return nil, fmt.Errorf("debertav2: config of model_type %q is not a DeBERTa-v2 config", c.ModelType())
+	}
+	return cfg, nil
+}
+
+// mustConfig is asConfig for the functions of backbone.Family that cannot
+// return an error (a wrong config there is a programming error of the caller).
+func mustConfig(c backbone.Config) *Config {
+	cfg, err := asConfig(c)
+	if err != nil {
+		panic(err)
+	}
+	return cfg
+}
