@@ -34,7 +34,9 @@
 // space, as HF does with is_split_into_words=True and add_prefix_space=True (which
 // the fast RoBERTa/DeBERTa tokenizers require for pre-split input, and which
 // P-Tuning v2 sets for these families, tasks/utils.py ADD_PREFIX_SPACE); a word that
-// already starts with ' ' gets none, an empty word yields no token.
+// already starts with ' ' gets none (the fast tokenizer's test; python's
+// prepare_for_tokenization also spares a word starting with any other whitespace),
+// an empty word yields no token.
 //
 // Where the python and the fast tokenizer differ, this package follows the fast
 // one (what P-Tuning v2 and from_pretrained use by default), except for pair

@@ -3,6 +3,7 @@ package bpe
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -121,4 +122,35 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The tokenizer is safe for concurrent use (the piece cache is shared).
+func TestConcurrentEncode(t *testing.T) {
+	tk := loadTestdata(t, "roberta", RoBERTa)
+	texts := []string{"The cat sat on the mat.", "don't <mask> 😀 中文", "the teacher walked", "  a\tb\nc  "}
+	want := make([][]int32, len(texts))
+	for i, s := range texts {
+		want[i] = tk.Encode(s, 0).IDs
+	}
+	tk.mu.Lock()
+	tk.cache = map[string][]int32{}
+	tk.mu.Unlock()
+	done := make(chan string, 8)
+	for g := 0; g < 8; g++ {
+		go func(g int) {
+			for k := 0; k < 200; k++ {
+				i := (g + k) % len(texts)
+				if got := tk.Encode(texts[i], 0).IDs; !reflect.DeepEqual(got, want[i]) {
+					done <- texts[i]
+					return
+				}
+			}
+			done <- ""
+		}(g)
+	}
+	for g := 0; g < 8; g++ {
+		if s := <-done; s != "" {
+			t.Errorf("concurrent Encode(%q) differs", s)
+		}
+	}
 }
