@@ -89,12 +89,29 @@ func (l Layout) specials() (single, pair int) {
 
 // addedToken is a token matched in the text before splitting (AddedToken).
 type addedToken struct {
-	content      string
-	id           int
-	lstrip       bool // also takes the whitespace on its left
-	rstrip       bool // also takes the whitespace on its right
-	singleWord   bool // only where it is not inside a word
-	special, set bool
+	content    string
+	id         int
+	lstrip     bool // also takes the whitespace on its left
+	rstrip     bool // also takes the whitespace on its right
+	singleWord bool // only where it is not inside a word
+	normalized bool // matched in the second pass (see splitAdded)
+	special    bool
+}
+
+// addedSet is one pass of added-token matching: the tokens by content.
+type addedSet struct {
+	byContent map[string]addedToken
+	first     [256]bool // first bytes of the tokens
+	maxLen    int       // longest token, bytes
+}
+
+func (a *addedSet) add(tok addedToken) {
+	if a.byContent == nil {
+		a.byContent = map[string]addedToken{}
+	}
+	a.byContent[tok.content] = tok
+	a.first[tok.content[0]] = true
+	a.maxLen = max(a.maxLen, len(tok.content))
 }
 
 // Tokenizer is a byte-level BPE tokenizer. It is safe for concurrent use once
@@ -112,10 +129,12 @@ type Tokenizer struct {
 	ranks        map[[2]string]int
 	ignoreMerges bool // a piece that is a whole vocabulary token is kept (BPE ignore_merges)
 
-	added      []addedToken // by content
-	addedFirst [256]bool
-	byContent  map[string]int // index into added
-	addedMax   int
+	// The added tokens, in the two passes of the crate's AddedVocabulary: first
+	// the tokens with normalized false (RoBERTa's and DeBERTa's specials as
+	// from_pretrained makes them, and <mask>), then, in the text between those,
+	// the ones with normalized true (real roberta-base's tokenizer.json marks
+	// <s> </s> <pad> <unk> so).
+	added [2]addedSet
 
 	cls, sep, pad, unk, mask int // ids; unk and mask are -1 when absent
 
@@ -169,43 +188,56 @@ type piece struct {
 	id   int
 }
 
-// splitAdded cuts s at the added tokens, leftmost-longest (the crate's
-// AddedVocabulary, aho-corasick LeftmostLongest; the python tokens_trie), and
-// returns the pieces in order. A token with lstrip (rstrip) takes the whitespace
-// before (after) it, down to the end of the previous match; a single_word token
-// only matches where the characters around it are not word characters
-// (alphanumeric or '_').
+// splitAdded cuts s at the added tokens and returns the pieces in order: the
+// crate's AddedVocabulary (find_matches, split_with_indices), first with the
+// tokens whose normalized flag is false over the whole text, then with the others
+// over the text between. In each pass the matches are found leftmost-longest
+// (aho-corasick LeftmostLongest, non-overlapping); a single_word token whose match
+// has a word character (isWordChar) just before or after it is skipped,
+// with the text it covered. A token with lstrip (rstrip) takes the whitespace
+// before (after) it, down to the end of the previous match.
 func (t *Tokenizer) splitAdded(s string, dst []piece) []piece {
-	if len(t.added) == 0 {
-		if s != "" {
-			dst = append(dst, piece{s, -1})
-		}
+	n0 := len(dst)
+	dst = t.added[0].split(s, dst)
+	if len(t.added[1].byContent) == 0 {
 		return dst
 	}
+	first := append([]piece(nil), dst[n0:]...)
+	dst = dst[:n0]
+	for _, p := range first {
+		if p.id >= 0 {
+			dst = append(dst, p)
+		} else {
+			dst = t.added[1].split(p.text, dst)
+		}
+	}
+	return dst
+}
+
+func (a *addedSet) split(s string, dst []piece) []piece {
 	prev := 0
-	for i := 0; i < len(s); {
-		if !t.addedFirst[s[i]] {
+	for i := 0; i < len(s) && a.maxLen > 0; {
+		if !a.first[s[i]] {
 			i++
 			continue
 		}
-		best := -1
-		for n := min(t.addedMax, len(s)-i); n > 0; n-- {
-			if k, ok := t.byContent[s[i:i+n]]; ok {
-				a := t.added[k]
-				if a.singleWord && !(wordBoundaryBefore(s, i) && wordBoundaryAfter(s, i+n)) {
-					continue
-				}
-				best = k
+		var tok addedToken
+		found := false
+		for n := min(a.maxLen, len(s)-i); n > 0; n-- {
+			if tok, found = a.byContent[s[i:i+n]]; found {
 				break
 			}
 		}
-		if best < 0 {
+		if !found {
 			i++
 			continue
 		}
-		a := t.added[best]
-		start, stop := i, i+len(a.content)
-		if a.lstrip {
+		start, stop := i, i+len(tok.content)
+		if tok.singleWord && !(wordBoundaryBefore(s, start) && wordBoundaryAfter(s, stop)) {
+			i = stop
+			continue
+		}
+		if tok.lstrip {
 			for start > prev {
 				r, n := utf8.DecodeLastRuneInString(s[prev:start])
 				if !unicode.IsSpace(r) {
@@ -214,7 +246,7 @@ func (t *Tokenizer) splitAdded(s string, dst []piece) []piece {
 				start -= n
 			}
 		}
-		if a.rstrip {
+		if tok.rstrip {
 			for stop < len(s) {
 				r, n := utf8.DecodeRuneInString(s[stop:])
 				if !unicode.IsSpace(r) {
@@ -226,7 +258,7 @@ func (t *Tokenizer) splitAdded(s string, dst []piece) []piece {
 		if start > prev {
 			dst = append(dst, piece{s[prev:start], -1})
 		}
-		dst = append(dst, piece{"", a.id})
+		dst = append(dst, piece{"", tok.id})
 		prev, i = stop, stop
 	}
 	if prev < len(s) {
@@ -235,7 +267,12 @@ func (t *Tokenizer) splitAdded(s string, dst []piece) []piece {
 	return dst
 }
 
-func isWordChar(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsNumber(r) }
+// isWordChar is \w of Rust's regex crate, which the tokenizers crate tests a
+// single_word match's neighbours with: Alphabetic (letters, Nl, Other_Alphabetic),
+// marks, decimal digits, connector punctuation ('_') and the joiners (ZWNJ, ZWJ).
+func isWordChar(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.In(r, unicode.Nd, unicode.Nl, unicode.Pc, unicode.Other_Alphabetic, unicode.Join_Control)
+}
 
 func wordBoundaryBefore(s string, i int) bool {
 	if i == 0 {

@@ -213,11 +213,18 @@ type tokenFlags struct {
 	SingleWord bool   `json:"single_word"`
 	Lstrip     bool   `json:"lstrip"`
 	Rstrip     bool   `json:"rstrip"`
+	Normalized *bool  `json:"normalized"`
 	Special    bool   `json:"special"`
 }
 
+// token is the AddedToken; normalized defaults to !special, as the crate's
+// AddedToken::from does (and from_pretrained gives special tokens normalized false).
 func (f tokenFlags) token(id int) addedToken {
-	return addedToken{content: f.Content, id: id, lstrip: f.Lstrip, rstrip: f.Rstrip, singleWord: f.SingleWord, special: f.Special, set: true}
+	norm := !f.Special
+	if f.Normalized != nil {
+		norm = *f.Normalized
+	}
+	return addedToken{content: f.Content, id: id, lstrip: f.Lstrip, rstrip: f.Rstrip, singleWord: f.SingleWord, normalized: norm, special: f.Special}
 }
 
 type tokenizerJSON struct {
@@ -425,6 +432,10 @@ func applyConfig(path string, s *spec) error {
 			return fmt.Errorf("bpe: %s: %s is %s, want a string or {\"content\": ...}", path, f.key, f.raw)
 		}
 		tok := o.token(-1)
+		tok.special = true
+		if o.Normalized == nil {
+			tok.normalized = false // a special token is not normalised unless it says so
+		}
 		*f.dst = role{name: o.Content, flags: &tok}
 	}
 	keys := make([]string, 0, len(tc.AddedTokensDecoder))
@@ -457,7 +468,6 @@ func (s *spec) build() (*Tokenizer, error) {
 		ignoreMerges:   s.ignoreMerges,
 		vocab:          make(map[string]int, len(s.vocab)+len(s.added)),
 		ranks:          make(map[[2]string]int, len(s.merges)),
-		byContent:      map[string]int{},
 		cache:          map[string][]int32{},
 	}
 	size := 0
@@ -474,6 +484,9 @@ func (s *spec) build() (*Tokenizer, error) {
 		t.vocab[tok] = id
 		size = max(size, id+1)
 	}
+	// The added tokens by content (a later entry for the same content wins), then
+	// split by pass.
+	added := map[string]addedToken{}
 	addTok := func(a addedToken) {
 		if id, ok := t.vocab[a.content]; ok {
 			a.id = id // a token of the vocabulary keeps its id
@@ -481,14 +494,7 @@ func (s *spec) build() (*Tokenizer, error) {
 			t.vocab[a.content] = a.id
 			size = max(size, a.id+1)
 		}
-		if k, ok := t.byContent[a.content]; ok {
-			t.added[k] = a
-			return
-		}
-		t.byContent[a.content] = len(t.added)
-		t.added = append(t.added, a)
-		t.addedFirst[a.content[0]] = true
-		t.addedMax = max(t.addedMax, len(a.content))
+		added[a.content] = a
 	}
 	for _, a := range s.added {
 		addTok(a)
@@ -514,7 +520,7 @@ func (s *spec) build() (*Tokenizer, error) {
 			a.id = id
 			addTok(a)
 		default:
-			if _, done := t.byContent[r.name]; !done {
+			if _, done := added[r.name]; !done {
 				addTok(addedToken{content: r.name, id: id, lstrip: lstrip, special: true})
 			}
 		}
@@ -527,6 +533,13 @@ func (s *spec) build() (*Tokenizer, error) {
 	t.mask = special("mask_token", s.msk, false, true)
 	if err != nil {
 		return nil, err
+	}
+	for _, a := range added {
+		if a.normalized {
+			t.added[1].add(a)
+		} else {
+			t.added[0].add(a)
+		}
 	}
 	if n := len(t.vocab); size > 50*n+1000 {
 		return nil, fmt.Errorf("bpe: %s: ids up to %d for %d tokens", s.src, size-1, n)

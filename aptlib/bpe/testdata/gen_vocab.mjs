@@ -5,8 +5,11 @@
 //             false, post_processor RobertaProcessing), vocab.json, merges.txt,
 //             special_tokens_map.json, tokenizer_config.json. Ids as roberta-base:
 //             <s>0 <pad>1 </s>2 <unk>3, the 256 byte characters, the merges in
-//             order, <mask> last (lstrip), and one extra non-special added token
-//             "<ent>" (rstrip) that is not in vocab.json.
+//             order, <mask> last (lstrip), and three non-special added tokens
+//             that are not in vocab.json (listed in tokenizer_config.json's
+//             added_tokens_decoder too): "<ent>" (rstrip), "x<e" (normalized
+//             true: matched after the others, in the text between them) and
+//             "<w>" (single_word).
 //   deberta/: the same merges with DeBERTa v1's ids: [PAD]0 [CLS]1 [SEP]2
 //             [UNK]3, the other tokens in a fixed shuffled order (as the fairseq
 //             dictionary order of microsoft/deberta-base is not the merge order),
@@ -138,6 +141,7 @@ const bpeModel = (vocab, unk) => ({
     addedToken(0, '<s>', true, { normalized: true }), addedToken(1, '<pad>', true, { normalized: true }),
     addedToken(2, '</s>', true, { normalized: true }), addedToken(3, '<unk>', true, { normalized: true }),
     addedToken(n - 1, '<mask>', true, { lstrip: true }), addedToken(n, '<ent>', false, { rstrip: true }),
+    addedToken(n + 1, 'x<e', false, { normalized: true }), { ...addedToken(n + 2, '<w>', false), single_word: true },
   ];
   write(dir, 'tokenizer.json', {
     version: '1.0', truncation: null, padding: null, added_tokens: added, normalizer: null,
@@ -154,7 +158,11 @@ const bpeModel = (vocab, unk) => ({
   });
   write(dir, 'tokenizer_config.json', {
     add_prefix_space: false, errors: 'replace', model_max_length: 512, tokenizer_class: 'RobertaTokenizer',
-    added_tokens_decoder: { [String(n)]: { content: '<ent>', single_word: false, lstrip: false, rstrip: true, normalized: false, special: false } },
+    added_tokens_decoder: {
+      [String(n)]: { content: '<ent>', single_word: false, lstrip: false, rstrip: true, normalized: false, special: false },
+      [String(n + 1)]: { content: 'x<e', single_word: false, lstrip: false, rstrip: false, normalized: true, special: false },
+      [String(n + 2)]: { content: '<w>', single_word: true, lstrip: false, rstrip: false, normalized: false, special: false },
+    },
   });
 }
 
