@@ -7,9 +7,11 @@
 //
 // Encoding a text:
 //  1. Added tokens (the special tokens, and any added_tokens) are found first,
-//     leftmost-longest, and never split; one with lstrip (rstrip) also takes the
-//     whitespace to its left (right), as <mask> does in RoBERTa and [MASK] in
-//     DeBERTa v1. The text between them is encoded piece by piece.
+//     leftmost-longest, and never split (splitAdded: those with normalized
+//     false, then in the text between them the others, as the crate's
+//     AddedVocabulary); one with lstrip (rstrip) also takes the whitespace to its
+//     left (right), as <mask> does in RoBERTa and [MASK] in DeBERTa v1. The text
+//     between them is encoded piece by piece.
 //  2. Each piece between added tokens, with a ' ' put in front when AddPrefixSpace
 //     is set and it does not start with one (the crate's ByteLevel does this for
 //     every piece; the python tokenizer only at the start of the text), is split
