@@ -55,7 +55,7 @@ func readGolden(t *testing.T, name string) goldenDoc {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if len(doc.Cases) < 80 {
+	if len(doc.Cases) < 94 {
 		t.Fatalf("golden file %s has %d cases", name, len(doc.Cases))
 	}
 	return doc
