@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/aptbench/apt/aptlib/backbone"
+	"github.com/aptbench/apt/aptlib/bpe"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
@@ -36,15 +37,12 @@ var Family = backbone.Family{
 		}
 		InitRandom(ctx, rc, seed, trainable)
 	},
+	// The tokenizer is GPT-2's byte-level BPE (tokenizer.json, or vocab.json
+	// + merges.txt) with RoBERTa's specials: <s> A </s></s> B </s>.
 	LoadTokenizer: func(dir string, c backbone.Config) (backbone.Tokenizer, error) {
-		return nil, ErrNoTokenizer
+		return bpe.Load(dir, bpe.RoBERTa)
 	},
 }
-
-// ErrNoTokenizer is what the family's LoadTokenizer returns: RoBERTa's
-// byte-level BPE tokenizer (vocab.json + merges.txt or tokenizer.json) is
-// package bpe's, which the workbench wires in.
-var ErrNoTokenizer = errors.New("roberta: the RoBERTa tokenizer (byte-level BPE) is in package bpe")
 
 func asConfig(c backbone.Config) (*Config, error) {
 	rc, ok := c.(*Config)

@@ -1,7 +1,6 @@
 package roberta
 
 import (
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,8 +35,13 @@ func TestFamilyRegistered(t *testing.T) {
 	if c.ModelType() != "roberta" || c.MaxLen() != 38 {
 		t.Errorf("config: model_type %q, MaxLen %d (want roberta, 40-1-1)", c.ModelType(), c.MaxLen())
 	}
-	if _, err := f.LoadTokenizer(dir, c); !errors.Is(err, ErrNoTokenizer) || !strings.Contains(err.Error(), "package bpe") {
-		t.Errorf("LoadTokenizer: %v", err)
+	// The family's tokenizer is the byte-level BPE with RoBERTa's layout.
+	tok, err := f.LoadTokenizer(filepath.Join("..", "bpe", "testdata", "roberta"), c)
+	if err != nil {
+		t.Fatalf("LoadTokenizer: %v", err)
+	}
+	if ids, _, _ := tok.EncodePairIDs("a", "b", 16); len(ids) < 6 || ids[0] != int32(mustID(t, tok, "<s>")) || ids[len(ids)-1] != int32(mustID(t, tok, "</s>")) {
+		t.Errorf("pair ids %v: want <s> a </s></s> b </s>", ids)
 	}
 	if err := f.LoadWeights(context.New(), fakeConfig{}, nil, false); err == nil || !strings.Contains(err.Error(), "not a RoBERTa one") {
 		t.Errorf("LoadWeights with another family's config: %v", err)
@@ -186,4 +190,13 @@ func TestGradientsAndPrompt(t *testing.T) {
 			t.Errorf("position row %d: gradient magnitude %g, used by the batch: %v", r, v, used)
 		}
 	}
+}
+
+func mustID(t *testing.T, tok backbone.Tokenizer, token string) int {
+	t.Helper()
+	id, ok := tok.ID(token)
+	if !ok {
+		t.Fatalf("tokenizer has no %q", token)
+	}
+	return id
 }
