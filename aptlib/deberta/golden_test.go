@@ -201,8 +201,12 @@ func TestGoldenPrefix(t *testing.T) {
 	}
 	hooks := &backbone.Hooks{Prefix: constPrefix(gd)}
 	for name, fwd := range map[string]func(ctx *context.Context, c *Config, in backbone.Inputs) *backbone.Output{
-		"Forward": func(ctx *context.Context, c *Config, in backbone.Inputs) *backbone.Output { return Forward(ctx, c, in, hooks) },
-		"Family":  func(ctx *context.Context, c *Config, in backbone.Inputs) *backbone.Output { return fam.Forward(ctx, c, in, hooks) },
+		"Forward": func(ctx *context.Context, c *Config, in backbone.Inputs) *backbone.Output {
+			return Forward(ctx, c, in, hooks)
+		},
+		"Family": func(ctx *context.Context, c *Config, in backbone.Inputs) *backbone.Output {
+			return fam.Forward(ctx, c, in, hooks)
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			ctx, c := load(t, "tiny-deberta-prefixed")
