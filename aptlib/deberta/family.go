@@ -26,7 +26,7 @@ var Family = backbone.Family{
 		if err != nil {
 			panic(err)
 		}
-		return Forward(ctx, dc, in, hooks)
+		return ForwardOffset(ctx, dc, in, hooks, PositionOffset(ctx))
 	},
 	LoadWeights: func(ctx *context.Context, c backbone.Config, src backbone.WeightSource, trainable bool) error {
 		dc, err := asConfig(c)

@@ -218,3 +218,38 @@ func TestPrompt(t *testing.T) {
 		t.Errorf("the prompt changed the output by only %g", d)
 	}
 }
+
+// TestLengthLimit: with absolute positions, T + offset beyond
+// max_position_embeddings (40) fails with a message naming the limit; without
+// them (relative positions only, clamped) a longer input runs, as in HF.
+func TestLengthLimit(t *testing.T) {
+	backend := testbackend.New(t)
+	for _, tc := range []struct {
+		variant        string
+		seqLen, offset int
+		wantErr        bool
+	}{
+		{"tiny-deberta-plain", 41, 0, true},
+		{"tiny-deberta-plain", 39, 2, true},
+		{"tiny-deberta-plain", 38, 2, false},
+		{"tiny-deberta-prefixed", 45, 0, false},
+	} {
+		ctx, c := load(t, tc.variant)
+		ids := [][]int32{make([]int32, tc.seqLen)}
+		for i := range ids[0] {
+			ids[0][i] = int32(3 + i%50)
+		}
+		exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, ids *Node) *Node {
+			return ForwardOffset(ctx, c, backbone.Inputs{IDs: ids}, nil, tc.offset).Sequence
+		})
+		if err == nil {
+			_, err = exec.Exec(tensors.FromValue(ids))
+		}
+		switch {
+		case tc.wantErr && (err == nil || !strings.Contains(err.Error(), "exceeds max_position_embeddings 40")):
+			t.Errorf("%s length %d offset %d: want an error about max_position_embeddings 40, got %v", tc.variant, tc.seqLen, tc.offset, err)
+		case !tc.wantErr && err != nil:
+			t.Errorf("%s length %d offset %d: %v", tc.variant, tc.seqLen, tc.offset, err)
+		}
+	}
+}

@@ -32,6 +32,12 @@ type golden struct {
 		Key     [][][]float32 `json:"key"`   // per layer [p_i, d], null for p_i = 0
 		Value   [][][]float32 `json:"value"` // per layer [p_i, d]
 		goldenOut
+		// PlainOffset is tiny-deberta-plain (absolute positions) with the
+		// prefix and positions shifted by layer 0's prefix length.
+		PlainOffset struct {
+			PositionOffset int `json:"position_offset"`
+			goldenOut
+		} `json:"plain_offset"`
 	} `json:"prefix"`
 }
 
@@ -215,6 +221,37 @@ func TestGoldenPrefix(t *testing.T) {
 			})
 			compare(t, gd.Prefix.goldenOut, seq, pooled)
 		})
+	}
+}
+
+// TestGoldenPositionOffset: with absolute positions, position_offset=prefix
+// (the registered Family reading ParamPositionOffset) shifts them as P-Tuning
+// v2 does; without the offset the outputs must leave the tolerance.
+func TestGoldenPositionOffset(t *testing.T) {
+	gd := readGolden(t)
+	backend := testbackend.New(t)
+	fam, err := backbone.Lookup(ModelType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := gd.Prefix.PlainOffset
+	if want.PositionOffset != gd.Prefix.Lengths[0] || want.PositionOffset == 0 {
+		t.Fatalf("golden.json's plain_offset should be offset by layer 0's prefix length %d", gd.Prefix.Lengths[0])
+	}
+	hooks := &backbone.Hooks{Prefix: constPrefix(gd)}
+	ctx, c := load(t, "tiny-deberta-plain")
+	ctx.SetParam(ParamPositionOffset, float64(want.PositionOffset))
+	seq, pooled := run(t, backend, ctx, gd, true, func(ctx *context.Context, in backbone.Inputs) *backbone.Output {
+		return fam.Forward(ctx, c, in, hooks)
+	})
+	compare(t, want.goldenOut, seq, pooled)
+
+	ctx, c = load(t, "tiny-deberta-plain")
+	seq, _ = run(t, backend, ctx, gd, false, func(ctx *context.Context, in backbone.Inputs) *backbone.Output {
+		return Forward(ctx, c, in, hooks)
+	})
+	if d := maxAbsDiff(seq, flatten3(want.Sequence)); d <= tol {
+		t.Errorf("without the offset the outputs are still within %g (diff %g): the offset is not tested", tol, d)
 	}
 }
 

@@ -14,7 +14,19 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/layers/activations"
 )
 
-// Forward computes DebertaModel's forward pass (modeling_deberta.py), reading
+// ParamPositionOffset is the context parameter (a whole number, default 0)
+// that the registered Family's Forward passes to ForwardOffset: the workbench
+// sets it to layer 0's prefix length for position_offset=prefix (the same
+// parameter name as package roberta's). It matters only when
+// position_biased_input is true, which no released v1 checkpoint sets.
+const ParamPositionOffset = "position_offset"
+
+// Forward is ForwardOffset with no position offset.
+func Forward(ctx *context.Context, c *Config, in backbone.Inputs, hooks *backbone.Hooks) *backbone.Output {
+	return ForwardOffset(ctx, c, in, hooks, 0)
+}
+
+// ForwardOffset computes DebertaModel's forward pass (modeling_deberta.py), reading
 // the variables of Tensors(c) from ctx. Dropout follows the config (and
 // bert.ParamBackboneDropout) and applies only in training.
 //
@@ -25,14 +37,24 @@ import (
 // real tokens p..p+T-1. Output.Pool is ContextPooler on the first real token;
 // it panics when the pooler variables do not exist (a checkpoint without
 // pooler, see CheckpointHasPooler).
-func Forward(ctx *context.Context, c *Config, in backbone.Inputs, hooks *backbone.Hooks) *backbone.Output {
+//
+// With position_biased_input true, token t takes absolute position row
+// offset + t: offset > 0 is P-Tuning v2's shift by layer 0's prefix length
+// (its DebertaEmbeddings' past_key_values_length). Without absolute positions
+// the offset changes nothing. Like every graph builder it panics on a bad
+// input: a negative offset, or T + offset beyond max_position_embeddings
+// when the absolute table is used.
+func ForwardOffset(ctx *context.Context, c *Config, in backbone.Inputs, hooks *backbone.Hooks, offset int) *backbone.Output {
 	if hooks == nil {
 		hooks = &backbone.Hooks{}
 	}
 	g := in.IDs.Graph()
 	batch, seqLen := in.IDs.Shape().Dimensions[0], in.IDs.Shape().Dimensions[1]
-	if c.PositionBiasedInput && seqLen > c.MaxPositionEmbeddings {
-		panic(fmt.Errorf("deberta: sequence length %d exceeds max_position_embeddings %d", seqLen, c.MaxPositionEmbeddings))
+	if offset < 0 {
+		panic(fmt.Errorf("deberta: position offset %d is negative", offset))
+	}
+	if c.PositionBiasedInput && seqLen+offset > c.MaxPositionEmbeddings {
+		panic(fmt.Errorf("deberta: sequence length %d with position offset %d exceeds max_position_embeddings %d", seqLen, offset, c.MaxPositionEmbeddings))
 	}
 	var mask *Node
 	if in.Mask == nil {
@@ -40,7 +62,7 @@ func Forward(ctx *context.Context, c *Config, in backbone.Inputs, hooks *backbon
 	} else {
 		mask = NotEqual(in.Mask, ZerosLike(in.Mask))
 	}
-	x := embeddings(ctx, c, in.IDs, in.TypeIDs, mask)
+	x := embeddings(ctx, c, in.IDs, in.TypeIDs, mask, offset)
 	numPrompt := 0
 	attnMask := mask
 	if hooks.Prompt != nil {
@@ -76,15 +98,16 @@ func Forward(ctx *context.Context, c *Config, in backbone.Inputs, hooks *backbon
 func trues(g *Graph, dims ...int) *Node { return BroadcastPrefix(Const(g, true), dims...) }
 
 // embeddings is DebertaEmbeddings: word + [position_biased_input] position
-// (rows 0..T-1) + [type_vocab_size > 0] token type, embed_proj when
-// embedding_size != hidden_size, LayerNorm, times the mask, dropout.
-func embeddings(ctx *context.Context, c *Config, ids, typeIDs, mask *Node) *Node {
+// (rows offset..offset+T-1) + [type_vocab_size > 0] token type, embed_proj
+// when embedding_size != hidden_size, LayerNorm, times the mask, dropout.
+func embeddings(ctx *context.Context, c *Config, ids, typeIDs, mask *Node, offset int) *Node {
 	g := ids.Graph()
 	seqLen := ids.Shape().Dimensions[1]
 	x := Gather(param(ctx, g, "embeddings.word_embeddings.weight"), InsertAxes(ids, -1))
 	if c.PositionBiasedInput {
 		// Gather rather than Slice: Slice's gradient (Pad) is missing in the pure-Go backend.
-		pos := Gather(param(ctx, g, "embeddings.position_embeddings.weight"), Iota(g, shapes.Make(dtypes.Int32, seqLen, 1), 0))
+		rows := AddScalar(Iota(g, shapes.Make(dtypes.Int32, seqLen, 1), 0), float64(offset))
+		pos := Gather(param(ctx, g, "embeddings.position_embeddings.weight"), rows)
 		x = Add(x, InsertAxes(pos, 0))
 	}
 	if c.TypeVocabSize > 0 {
@@ -320,4 +343,27 @@ func param(ctx *context.Context, g *Graph, name string) *Node {
 		panic(fmt.Errorf("deberta: variable for tensor %q is not loaded (call LoadWeights or InitRandom first)", name))
 	}
 	return v.ValueGraph(g)
+}
+
+// PositionOffset reads the context parameter ParamPositionOffset: absent or nil
+// is 0; an int, or a float64 holding an integer (as JSON decodes it), is the
+// offset. Anything else panics with a message naming the parameter.
+func PositionOffset(ctx *context.Context) int {
+	v, found := ctx.GetParam(ParamPositionOffset)
+	if !found || v == nil {
+		return 0
+	}
+	switch x := v.(type) {
+	case int:
+		return x
+	case int32:
+		return int(x)
+	case int64:
+		return int(x)
+	case float64:
+		if x == float64(int(x)) {
+			return int(x)
+		}
+	}
+	panic(fmt.Errorf("deberta: context parameter %q is %v (%T), want a whole number of positions", ParamPositionOffset, v, v))
 }

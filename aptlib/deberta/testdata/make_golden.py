@@ -11,7 +11,9 @@ at clamp(-r + att_span) and transposed), DebertaSelfOutput, DebertaIntermediate,
 DebertaOutput, and ContextPooler. The deep-prefix placement is P-Tuning v2's
 model/deberta.py: keys [P^k; X W_k], values [P^v; X W_v + v_bias], the disentangled bias
 from the real keys only with a zero block in front, mask cat(1_p, m) outer product cut to
-the real rows. Nothing here is shared with the Go code.
+the real rows; with absolute positions (position_biased_input) P-Tuning v2 also shifts
+them by layer 0's prefix length (its DebertaEmbeddings' past_key_values_length), the
+"plain_offset" variant. Nothing here is shared with the Go code.
 
 It writes four tiny random checkpoints in the HuggingFace model-directory layout and
 golden.json with the inputs and the expected outputs:
@@ -196,7 +198,7 @@ def build_relative_position(q, k):
     return rel[:q, :].unsqueeze(0)  # [1, q, k]
 
 
-def deberta_forward(W, cfg, ids, types, mask, prefix=None):
+def deberta_forward(W, cfg, ids, types, mask, prefix=None, past_len=0):
     def get(name):
         for key in (name, "deberta." + name):
             if key in W:
@@ -215,7 +217,8 @@ def deberta_forward(W, cfg, ids, types, mask, prefix=None):
     # DebertaEmbeddings
     x = get("embeddings.word_embeddings.weight")[ids]
     if cfg.get("position_biased_input", True):
-        x = x + get("embeddings.position_embeddings.weight")[torch.arange(T)][None]
+        # P-Tuning v2's DebertaEmbeddings: position_ids[:, past_len : T + past_len]
+        x = x + get("embeddings.position_embeddings.weight")[torch.arange(T) + past_len][None]
     if cfg.get("type_vocab_size", 0) > 0:
         x = x + get("embeddings.token_type_embeddings.weight")[types]
     if E != d:
@@ -343,6 +346,8 @@ def main():
             golden["variants"][name]["pooled_output"] = r8(pooled)
         if name == "tiny-deberta-prefixed":
             W0, cfg0 = rounded(W, dtype), cfg
+        if name == "tiny-deberta-plain":
+            W1, cfg1 = rounded(W, dtype), cfg
 
     g = torch.Generator().manual_seed(99)
     d = CFG["hidden_size"]
@@ -361,6 +366,12 @@ def main():
         seq, pooled = deberta_forward(W0, cfg0, ids, types, mask, prefix=prefix)
     golden["prefix"]["sequence_output"] = r8(seq)
     golden["prefix"]["pooled_output"] = r8(pooled)
+    # With absolute positions (tiny-deberta-plain), P-Tuning v2 shifts them by
+    # layer 0's prefix length: position_offset=prefix.
+    with torch.no_grad():
+        seq, pooled = deberta_forward(W1, cfg1, ids, types, mask, prefix=prefix, past_len=PREFIX_LENGTHS[0])
+    golden["prefix"]["plain_offset"] = {"position_offset": PREFIX_LENGTHS[0], "sequence_output": r8(seq),
+                                        "pooled_output": r8(pooled)}
     with open(os.path.join(here, "golden.json"), "w") as fp:
         json.dump(golden, fp)
     print("wrote", ", ".join(v[0] for v in variants), "and golden.json")
