@@ -63,7 +63,10 @@ type Config struct {
 	MaxPositionEmbeddings     int     `json:"max_position_embeddings"`
 	TypeVocabSize             int     `json:"type_vocab_size"`
 	LayerNormEps              float64 `json:"layer_norm_eps"`
-	RelativeAttention         bool    `json:"relative_attention"`
+	// InitializerRange is the std of DebertaPreTrainedModel's normal
+	// initialisation (InitRandom, and a pooler created for a checkpoint without one).
+	InitializerRange  float64 `json:"initializer_range"`
+	RelativeAttention bool    `json:"relative_attention"`
 	// MaxRelativePositions below 1 means max_position_embeddings (MaxRelative).
 	MaxRelativePositions int        `json:"max_relative_positions"`
 	PadTokenID           int        `json:"pad_token_id"`
@@ -126,7 +129,7 @@ func DefaultConfig() *Config {
 		Type: ModelType, VocabSize: 50265, Dim: 768, NumHiddenLayers: 12,
 		NumAttentionHeads: 12, IntermediateSize: 3072, HiddenAct: "gelu",
 		HiddenDropoutProb: 0.1, AttentionProbsDropoutProb: 0.1,
-		MaxPositionEmbeddings: 512, TypeVocabSize: 0, LayerNormEps: 1e-7,
+		MaxPositionEmbeddings: 512, TypeVocabSize: 0, LayerNormEps: 1e-7, InitializerRange: 0.02,
 		MaxRelativePositions: -1, PadTokenID: 0, PositionBiasedInput: true,
 		PoolerHiddenAct: "gelu",
 	}
@@ -201,6 +204,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := activation(c.PoolerHiddenAct); err != nil {
 		return fmt.Errorf("pooler_hidden_act: %w", err)
+	}
+	if c.InitializerRange < 0 {
+		return fmt.Errorf("initializer_range must be 0 or more, got %g", c.InitializerRange)
 	}
 	if c.LayerNormEps <= 0 {
 		return fmt.Errorf("layer_norm_eps must be positive, got %g", c.LayerNormEps)

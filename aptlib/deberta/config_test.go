@@ -27,7 +27,7 @@ func TestDefaultsAreDebertaConfig(t *testing.T) {
 	}
 	if c.RelativeAttention || !c.PositionBiasedInput || c.TypeVocabSize != 0 || c.LayerNormEps != 1e-7 ||
 		c.MaxRelative() != 512 || c.PoolerHiddenAct != "gelu" || c.PadID() != 0 || len(c.PosAttType) != 0 ||
-		c.ScaleFactor() != 1 || c.Embedding() != 768 {
+		c.ScaleFactor() != 1 || c.Embedding() != 768 || c.InitializerRange != 0.02 {
 		t.Errorf("defaults: %+v", c)
 	}
 	if c.ModelType() != "deberta" || c.NumLayers() != 12 || c.HiddenSize() != 768 || c.NumHeads() != 12 || c.MaxLen() != 512 {
@@ -89,6 +89,7 @@ func TestBadConfigs(t *testing.T) {
 		`{"pooler_hidden_act": "nope"}`:                 "pooler_hidden_act",
 		`{"pooler_hidden_size": 1024}`:                  "pooler_hidden_size 1024",
 		`{"talking_head": true}`:                        "talking_head",
+		`{"initializer_range": -1}`:                     "initializer_range",
 		`{"layer_norm_eps": 0}`:                         "layer_norm_eps",
 		`{"pad_token_id": 50265}`:                       "pad_token_id",
 		`{"type_vocab_size": -1}`:                       "type_vocab_size",

@@ -153,8 +153,8 @@ func weightFile(src backbone.WeightSource, name string) string {
 }
 
 // InitRandom creates every tensor of Tensors(c), the pooler included, seeded:
-// N(0, 0.02) for matrices and embeddings (DebertaPreTrainedModel's
-// initializer_range), zero biases (q_bias, v_bias included), unit LayerNorm
+// N(0, initializer_range) for matrices and embeddings (DebertaPreTrainedModel's
+// _init_weights), zero biases (q_bias, v_bias included), unit LayerNorm
 // gains. For tests and the demo; real work loads a checkpoint.
 func InitRandom(ctx *context.Context, c *Config, seed uint64, trainable bool) {
 	rng := rand.New(rand.NewPCG(seed, 0xdeb))
@@ -168,7 +168,7 @@ func InitRandom(ctx *context.Context, c *Config, seed uint64, trainable bool) {
 		case strings.HasSuffix(spec.Name, ".bias") || strings.HasSuffix(spec.Name, "_bias"):
 		default:
 			for i := range data {
-				data[i] = float32(rng.NormFloat64() * 0.02)
+				data[i] = float32(rng.NormFloat64() * c.InitializerRange)
 			}
 		}
 		bert.SetTensor(ctx, spec, data, trainable)
