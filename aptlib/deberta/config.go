@@ -295,3 +295,28 @@ func prod(s []int) int {
 	}
 	return n
 }
+
+// JSON returns a HuggingFace config.json for c: its keys as DebertaConfig
+// names them (pos_att_type as a list, as a re-saved config has it),
+// "architectures": ["DebertaModel"], "model_type": "deberta", plus the extra
+// keys (which win), indented. LoadConfig reads it back to the same Config.
+func (c *Config) JSON(extra map[string]any) ([]byte, error) {
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	m["architectures"] = []string{"DebertaModel"}
+	m["model_type"] = ModelType
+	if c.PosAttType == nil {
+		m["pos_att_type"] = nil
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	out, err := json.MarshalIndent(m, "", "  ")
+	return append(out, '\n'), err
+}

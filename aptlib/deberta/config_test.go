@@ -3,6 +3,7 @@ package deberta
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -99,6 +100,28 @@ func TestBadConfigs(t *testing.T) {
 		_, err := LoadConfig(writeConfig(t, body))
 		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s: want a one-line error containing %q, got %v", body, want, err)
+		}
+	}
+}
+
+// TestJSONRoundTrip: JSON's config.json loads back to the same configuration,
+// for each test checkpoint's config.
+func TestJSONRoundTrip(t *testing.T) {
+	for _, name := range variantNames {
+		c, err := LoadConfigDir(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := c.JSON(map[string]any{"torch_dtype": "float32"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := LoadConfig(writeConfig(t, string(data)))
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", name, err, data)
+		}
+		if !reflect.DeepEqual(back, c) {
+			t.Errorf("%s: round trip gives %+v, want %+v", name, back, c)
 		}
 	}
 }
