@@ -34,6 +34,7 @@
 //	backend      choosing and creating the GoMLX backend (go, simplego, xla:cpu, xla:cuda)
 //	bert         BERT config, the encoder as GoMLX graph code, checkpoint loading
 //	bpe          the byte-level BPE tokenizer of RoBERTa and DeBERTa v1, as HuggingFace tokenizers
+//	deberta      the DeBERTa v1 family: disentangled attention with in_proj, its weights and config
 //	debertav2    the DeBERTa-v2/v3 family: disentangled attention, its weights and config
 //	hub          fetching a model directory from the HuggingFace Hub into its cache
 //	method       FT, PT, PT-2, APT and its ablations; PT-2* and PT-2+ prefix lengths

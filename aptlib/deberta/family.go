@@ -1,0 +1,63 @@
+package deberta
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/aptbench/apt/aptlib/backbone"
+	"github.com/aptbench/apt/aptlib/bpe"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+func init() { backbone.Register(Family) }
+
+// Family is DeBERTa v1's entry in the backbone registry (model_type "deberta").
+var Family = backbone.Family{
+	ModelType: ModelType,
+	Doc:       "DeBERTa v1 (HF DebertaModel): disentangled attention with fused in_proj, clamped relative positions, ContextPooler",
+	LoadConfig: func(path string) (backbone.Config, error) {
+		c, err := LoadConfig(path)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	},
+	Forward: func(ctx *context.Context, c backbone.Config, in backbone.Inputs, hooks *backbone.Hooks) *backbone.Output {
+		dc, err := asConfig(c)
+		if err != nil {
+			panic(err)
+		}
+		return ForwardOffset(ctx, dc, in, hooks, PositionOffset(ctx))
+	},
+	LoadWeights: func(ctx *context.Context, c backbone.Config, src backbone.WeightSource, trainable bool) error {
+		dc, err := asConfig(c)
+		if err != nil {
+			return err
+		}
+		return LoadWeights(ctx, dc, src, trainable)
+	},
+	InitRandom: func(ctx *context.Context, c backbone.Config, seed uint64, trainable bool) {
+		dc, err := asConfig(c)
+		if err != nil {
+			panic(err)
+		}
+		InitRandom(ctx, dc, seed, trainable)
+	},
+	// The tokenizer is GPT-2's byte-level BPE (tokenizer.json, or vocab.json
+	// + merges.txt) with the specials [PAD]=0 [CLS]=1 [SEP]=2 [UNK]=3 and
+	// the layout [CLS] A [SEP] B [SEP] (package bpe, shared with RoBERTa).
+	LoadTokenizer: func(dir string, c backbone.Config) (backbone.Tokenizer, error) {
+		return bpe.Load(dir, bpe.DeBERTa)
+	},
+}
+
+func asConfig(c backbone.Config) (*Config, error) {
+	dc, ok := c.(*Config)
+	switch {
+	case c == nil || ok && dc == nil:
+		return nil, errors.New("deberta: no config given")
+	case !ok:
+		return nil, fmt.Errorf("deberta: got a %T config (model_type %q), not a DeBERTa v1 one", c, c.ModelType())
+	}
+	return dc, nil
+}
