@@ -334,9 +334,9 @@ func cmdShowStatus(_ context.Context, s *Shell, args []string) error {
 	model := "- (load model demo, a directory or a Hub id)"
 	if s.w.Model != nil {
 		c := s.w.Model.Config
-		model = fmt.Sprintf("%s (%d layers, hidden %d)", s.w.Model.Name, c.NumHiddenLayers, c.HiddenSize)
+		model = fmt.Sprintf("%s (%d layers, hidden %d)", s.w.Model.Name, c.NumLayers(), c.HiddenSize())
 		if s.w.Model.Name == "demo" {
-			model = fmt.Sprintf("demo (random weights; %d layers, hidden %d)", c.NumHiddenLayers, c.HiddenSize)
+			model = fmt.Sprintf("demo (random weights; %d layers, hidden %d)", c.NumLayers(), c.HiddenSize())
 		}
 	}
 	t.add("model", model)
