@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -43,6 +44,7 @@ import (
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
 	"github.com/aptbench/apt/aptlib/trainer"
+	"github.com/aptbench/apt/internal/fakefamily"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
@@ -273,7 +275,46 @@ func suiteLearnSettings(kind method.Kind) (lr float64, steps int) {
 	return 5e-2, 120
 }
 
-func TestMethodSuite(t *testing.T) {
+func TestMethodSuite(t *testing.T) { runMethodSuite(t) }
+
+// TestMethodSuiteOtherFamily runs the whole suite on a second family
+// (internal/fakefamily, model_type "fakebert": attention-only layers on the
+// suite checkpoint's weights, mean pooling, its own variable scope): the
+// methods, the head, the trainer and the adapters reach the backbone only
+// through package backbone.
+func TestMethodSuiteOtherFamily(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"model.safetensors", "vocab.txt"} {
+		data, err := os.ReadFile(filepath.Join(suiteModel, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := os.ReadFile(filepath.Join(suiteModel, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = []byte(strings.Replace(string(cfg), `"model_type": "bert"`, `"model_type": "`+fakefamily.ModelType+`"`, 1))
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	saved := suiteModel
+	suiteModel = dir
+	t.Cleanup(func() { suiteModel = saved })
+	ctx, spec := suiteNewModel(t, suiteMethodConfig(method.APT, 3))
+	if got := spec.Backbone.ModelType(); got != fakefamily.ModelType {
+		t.Fatalf("loaded model_type %q, want %q", got, fakefamily.ModelType)
+	}
+	if v := ctx.GetVariableByScopeAndName("/"+fakefamily.Scope+"/embeddings/word_embeddings", "weight"); v == nil {
+		t.Fatalf("no %s variables: the backbone was not loaded by its family", fakefamily.Scope)
+	}
+	runMethodSuite(t)
+}
+
+func runMethodSuite(t *testing.T) {
 	be := goBackend(t)
 	data := suiteMarkerTask(64, 1)
 	evalBatch := suiteFullBatch(t, data, 16)
