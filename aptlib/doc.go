@@ -31,7 +31,8 @@
 //
 //	adapter      adapter files and fine-tuned model directories: save, validate, load
 //	backend      choosing and creating the GoMLX backend (go, simplego, xla:cpu, xla:cuda)
-//	bert         BERT config, the encoder as GoMLX graph code, checkpoint loading
+//	backbone     the contract of an encoder family (hooks, outputs, config, tokenizer) and the registry by model_type
+//	bert         the BERT family: config, the encoder as GoMLX graph code, checkpoint loading
 //	hub          fetching a model directory from the HuggingFace Hub into its cache
 //	method       FT, PT, PT-2, APT and its ablations; PT-2* and PT-2+ prefix lengths
 //	metrics      accuracy, macro-F1, MultiRC and entity-level NER scores, mean ± std

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/aptbench/apt/aptlib"
-	"github.com/aptbench/apt/aptlib/bert"
+	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/tasks"
 	"github.com/aptbench/apt/aptlib/trainer"
@@ -195,7 +195,7 @@ func (s *Shell) explainSetting(key string) error {
 // effective adds what a setting resolves to, where that is not its value
 // (backbone_dropout=config: the loaded model's rates).
 func (s *Shell) effective(key, v string) string {
-	if key == bert.ParamBackboneDropout && v == "config" && s.w.Model != nil {
+	if key == backbone.ParamDropout && v == "config" && s.w.Model != nil {
 		h, a := s.w.BackboneDropout()
 		if h == a {
 			return fmt.Sprintf("config (%g)", h)
