@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/aptbench/apt/aptlib/backbone"
+	"github.com/aptbench/apt/aptlib/safetensors"
 	"github.com/aptbench/apt/internal/fakefamily"
 	"github.com/aptbench/apt/internal/testbackend"
 )
@@ -128,5 +129,113 @@ func TestWorkbenchOtherFamily(t *testing.T) {
 	}
 	if scores["accuracy"] != again["accuracy"] {
 		t.Errorf("dev accuracy %v after training, %v after reloading the adapter", scores["accuracy"], again["accuracy"])
+	}
+}
+
+// A checkpoint without pooler tensors: show model says the pooler is created,
+// counts it in every method's trainable parameters, and training and an
+// adapter round trip work through the workbench.
+func TestWorkbenchCreatedPooler(t *testing.T) {
+	src, err := DemoModelDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	set, err := safetensors.OpenDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ts []safetensors.Tensor
+	for _, name := range set.Names() {
+		if strings.HasPrefix(name, "pooler.") || strings.HasPrefix(name, "bert.pooler.") {
+			continue
+		}
+		data, shape, err := set.Float32(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts = append(ts, safetensors.Tensor{Name: name, Shape: shape, Data: data})
+	}
+	set.Close()
+	if err := safetensors.Write(filepath.Join(dir, safetensors.SingleFileName), ts, nil); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".safetensors") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := New(testbackend.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.LoadModel(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.LoadTask("demo", ""); err != nil {
+		t.Fatal(err)
+	}
+	info, err := w.ModelInfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := w.Model.Config.HiddenSize()
+	if !strings.HasPrefix(info.Pooler, "none in the checkpoint: created") || info.PoolerParams != d*d+d {
+		t.Errorf("pooler %q, %d parameters", info.Pooler, info.PoolerParams)
+	}
+	for k, v := range map[string]string{"method": "pt2", "epochs": "1", "prefix_len": "2"} {
+		if err := w.Set(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.Train(context.Background(), TrainOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	scores, err := w.Eval("dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "p.safetensors")
+	if err := w.SaveAdapter(path); err != nil {
+		t.Fatal(err)
+	}
+	w2, err := New(testbackend.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w2.LoadModel(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := w2.LoadTask("demo", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := w2.LoadAdapter(path); err != nil {
+		t.Fatal(err)
+	}
+	again, err := w2.Eval("dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scores["accuracy"] != again["accuracy"] {
+		t.Errorf("dev accuracy %v, %v after reloading the adapter", scores["accuracy"], again["accuracy"])
+	}
+
+	// The checkpoint's own pooler is reported as such.
+	if err := w2.LoadModel("demo"); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := w2.ModelInfo(); err != nil || !strings.HasPrefix(info.Pooler, "from the checkpoint") || info.PoolerParams != 0 {
+		t.Errorf("demo pooler %+v %v", info, err)
 	}
 }

@@ -19,8 +19,13 @@ type MethodParams struct {
 // ModelInfo describes the loaded backbone and what each method would train on it
 // with the current prefix / prompt lengths.
 type ModelInfo struct {
-	Name, Dir                           string
-	ModelType, FamilyDoc                string // the family: config.json's model_type and its one-line description
+	Name, Dir            string
+	ModelType, FamilyDoc string // the family: config.json's model_type and its one-line description
+	// Pooler says where the pooled output's weights come from: the
+	// checkpoint's pooler (frozen with the backbone), or, for a checkpoint
+	// without one, a pooler created and trained with the head.
+	Pooler                              string
+	PoolerParams                        int // the created pooler's parameters (0 with the checkpoint's pooler), trained by every method
 	Layers, Hidden, Heads, Intermediate int
 	VocabSize, MaxPositions             int
 	Activation                          string
@@ -52,12 +57,22 @@ func (w *Workbench) ModelInfo() (*ModelInfo, error) {
 		}
 	}
 	info.HeadParams = c.HiddenSize()*outputs + outputs
+	info.Pooler = "from the checkpoint (part of the backbone)"
+	if !backbone.HasPooler(c) {
+		d := c.HiddenSize()
+		info.Pooler = "none in the checkpoint: created (N(0, 0.02), zero bias), trained with the head, saved in the adapter"
+		if w.Task != nil && w.Task.Kind == tasks.TokenClassification {
+			info.Pooler = "none in the checkpoint (token classification does not pool)"
+		} else {
+			info.PoolerParams = d*d + d
+		}
+	}
 	for _, k := range method.Kinds {
 		m, err := method.KindConfigFromContext(w.ctx, k, c.NumLayers())
 		if err != nil {
 			return nil, err
 		}
-		n := m.NumTrainable(c.HiddenSize()) + info.HeadParams
+		n := m.NumTrainable(c.HiddenSize()) + info.HeadParams + info.PoolerParams
 		if k.TrainsBackbone() {
 			n += info.BackboneParams
 		}

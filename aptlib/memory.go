@@ -61,6 +61,9 @@ func EstimateMemory(s MemoryShape) MemoryEstimate {
 	}
 	weights := float64(c.NumParameters())
 	adds := float64(s.Method.NumTrainable(c.HiddenSize())) + d*float64(max(s.NumLabels, 1)) + float64(max(s.NumLabels, 1))
+	if !backbone.HasPooler(c) {
+		adds += d*d + d // the created pooler (model.Spec.CreatesPooler)
+	}
 	trainable := adds
 	if s.Method.Kind.TrainsBackbone() {
 		trainable += weights

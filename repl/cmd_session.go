@@ -254,6 +254,7 @@ func cmdShowModel(_ context.Context, s *Shell, args []string) error {
 	t.add("architecture", fmt.Sprintf("%d layers, hidden %d, %d heads, intermediate %d, %s", info.Layers, info.Hidden, info.Heads, info.Intermediate, info.Activation))
 	t.add("vocabulary", fmt.Sprintf("%s tokens, %d positions", count(info.VocabSize), info.MaxPositions))
 	t.add("backbone", fmt.Sprintf("%s parameters (%s), frozen except with ft", count(info.BackboneParams), short(info.BackboneParams)))
+	t.add("pooler", hang(info.Pooler, s.width()-1, strings.Repeat(" ", 14)))
 	t.add("backend", hang(info.Backend+" ("+info.BackendReason+")", s.width()-1, strings.Repeat(" ", 14)))
 	s.printf("%s\n", t)
 

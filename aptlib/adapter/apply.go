@@ -11,8 +11,9 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-// methodScopes are the context scopes an adapter owns: every method's and the head's.
-var methodScopes = append(method.Scopes(), model.ScopeHead)
+// methodScopes are the context scopes an adapter owns: every method's, the
+// head's and the created pooler's.
+var methodScopes = append(method.Scopes(), model.ScopeHead, backbone.ScopePooler)
 
 // Spec returns the model.Spec that runs the adapter on a backbone of config
 // cfg (any registered family), with the head dropout set to the backbone's
@@ -48,6 +49,12 @@ func (a *Adapter) Spec(cfg backbone.Config) (*model.Spec, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, a.fail("", "%v", err)
 	}
+	switch {
+	case spec.CreatesPooler() && !a.Pooler:
+		return nil, a.fail("", "the backbone's checkpoint has no pooler and the adapter holds none (%s.weight): it was trained on a backbone with its own pooler (base_model %q)", backbone.ScopePooler, a.Meta.BaseModel)
+	case a.Pooler && !spec.CreatesPooler():
+		return nil, a.fail(backbone.ScopePooler+".weight", "the adapter holds a pooler trained for a backbone without one, but this model uses none (the backbone has its own, or the head is %s; base_model %q)", model.TokenClassification, a.Meta.BaseModel)
+	}
 	return spec, nil
 }
 
@@ -67,6 +74,9 @@ func (a *Adapter) Apply(ctx *context.Context, cfg backbone.Config) (spec *model.
 	}
 	c := spec.Method
 	layout := Layout(&c, a.HiddenSize, spec.HeadOutputs())
+	if a.Pooler {
+		layout = append(layout, PoolerLayout(a.HiddenSize)...)
+	}
 	for _, want := range layout {
 		if t, ok := a.Tensors[want.Name]; !ok || !slices.Equal(t.Shape, want.Shape) && !(len(t.Shape) == 0 && len(want.Shape) == 0) {
 			return nil, a.fail(want.Name, "the adapter holds no tensor of shape %s for it", shapeString(want.Shape))

@@ -59,6 +59,9 @@ func SaveModelDir(dir string, ctx *context.Context, spec *model.Spec, meta Meta)
 	if !spec.Method.Kind.TrainsBackbone() {
 		return fail("method %s keeps the backbone frozen: save its adapter with adapter.Save", spec.Method.Kind)
 	}
+	if spec.CreatesPooler() {
+		return fail("the backbone's checkpoint has no pooler: a fully fine-tuned model with a created pooler cannot be saved as a model directory yet")
+	}
 	if err := spec.Validate(); err != nil {
 		return fail("%v", err)
 	}

@@ -40,6 +40,9 @@ func Save(path string, ctx *context.Context, spec *model.Spec, meta Meta) error 
 		return fail("%v", err)
 	}
 	layout := Layout(&spec.Method, spec.Backbone.HiddenSize(), spec.HeadOutputs())
+	if spec.CreatesPooler() { // the backbone has no pooler: the trained one travels with the head
+		layout = append(layout, PoolerLayout(spec.Backbone.HiddenSize())...)
+	}
 	out := make([]safetensors.Tensor, 0, len(layout))
 	for _, want := range layout {
 		data, err := variableData(ctx, want)

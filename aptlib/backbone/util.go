@@ -97,3 +97,39 @@ func FirstToken(x *Node) *Node {
 	first := Equal(Iota(g, shapes.Make(dtypes.Int32, 1, seqLen, 1), 1), ScalarZero(g, dtypes.Int32))
 	return ReduceSum(Mul(x, ConvertDType(first, x.DType())), 1)
 }
+
+// ScopePooler is the context scope of the pooler the workbench creates when a
+// checkpoint has none (real roberta-base and deberta-v3-base checkpoints are
+// saved from their masked-LM models without one): variables "weight" [d, d]
+// (input-major: pooled = act(first_token x weight + bias)) and "bias" [d]. It
+// is trained with the head and saved in the adapter as "pooler.weight" and
+// "pooler.bias" (docs/adapters.md).
+const ScopePooler = "pooler"
+
+// PoolerInfo is optionally implemented by a Config whose checkpoint may lack
+// the pooler: HasPooler is false when LoadWeights found no pooler tensors, and
+// then the family's Output.Pool reads the created pooler (CreatedPooler).
+// A Config without the method always has its pooler.
+type PoolerInfo interface {
+	HasPooler() bool
+}
+
+// HasPooler reports whether c's checkpoint brought its pooler.
+func HasPooler(c Config) bool {
+	if p, ok := c.(PoolerInfo); ok {
+		return p.HasPooler()
+	}
+	return true
+}
+
+// CreatedPooler returns the graph nodes of the created pooler (ScopePooler):
+// weight [d, d] (input-major) and bias [d]. It panics when they do not exist
+// (model.CreateHead creates them for a backbone without pooler).
+func CreatedPooler(ctx *context.Context, g *Graph) (weight, bias *Node) {
+	w := ctx.GetVariableByScopeAndName("/"+ScopePooler, "weight")
+	b := ctx.GetVariableByScopeAndName("/"+ScopePooler, "bias")
+	if w == nil || b == nil {
+		panic(fmt.Errorf("backbone: the checkpoint has no pooler and none was created (model.CreateHead creates it)"))
+	}
+	return w.ValueGraph(g), b.ValueGraph(g)
+}

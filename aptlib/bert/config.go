@@ -35,6 +35,12 @@ type Config struct {
 	LayerNormEps              float64 `json:"layer_norm_eps"`
 	PadTokenID                int     `json:"pad_token_id"`
 	PositionEmbeddingType     string  `json:"position_embedding_type,omitempty"`
+
+	// NoPooler is set by LoadWeights when the checkpoint has no pooler
+	// tensors (a BertForMaskedLM save): Tensors and NumParameters then leave
+	// the pooler out and Forward's pooler is the created one
+	// (backbone.ScopePooler). It is not a config.json key.
+	NoPooler bool `json:"-"`
 }
 
 // DefaultConfig returns BertConfig's defaults (bert-base-uncased's shape).
@@ -140,6 +146,9 @@ func (c *Config) FeedForwardSize() int { return c.IntermediateSize }
 // Activation is hidden_act.
 func (c *Config) Activation() string { return c.HiddenAct }
 
+// HasPooler is false when the checkpoint had no pooler (backbone.PoolerInfo).
+func (c *Config) HasPooler() bool { return !c.NoPooler }
+
 // HeadSize is d/n, the size of one attention head.
 func (c *Config) HeadSize() int { return c.HiddenDim / c.NumAttentionHeads }
 
@@ -149,6 +158,9 @@ func (c *Config) NumParameters() int {
 	d, f, L := c.HiddenDim, c.IntermediateSize, c.NumHiddenLayers
 	emb := (c.VocabSize+c.MaxPositionEmbeddings+c.TypeVocabSize)*d + 2*d
 	layer := 4*(d*d+d) + 2*d + (d*f + f) + (f*d + d) + 2*d
+	if c.NoPooler {
+		return emb + L*layer
+	}
 	return emb + L*layer + d*d + d
 }
 

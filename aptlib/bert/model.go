@@ -55,7 +55,7 @@ func Forward(ctx *context.Context, c *Config, in Inputs, hooks *Hooks) *Output {
 			attnMask = Concatenate([]*Node{trues(g, batch, numPrompt), mask}, 1)
 		}
 	}
-	out := &Output{Mask: mask, Hidden: []*Node{x}, Pool: func(seq *Node) *Node { return pooler(ctx, seq) }}
+	out := &Output{Mask: mask, Hidden: []*Node{x}, Pool: func(seq *Node) *Node { return pooler(ctx, c, seq) }}
 	for i := range c.NumHiddenLayers {
 		var pk, pv *Node
 		if hooks.Prefix != nil {
@@ -77,9 +77,16 @@ func Forward(ctx *context.Context, c *Config, in Inputs, hooks *Hooks) *Output {
 	return out
 }
 
-// pooler is BertPooler: dense + tanh on the [CLS] token, [B, d].
-func pooler(ctx *context.Context, seq *Node) *Node {
-	return Tanh(linear(ctx, "pooler.dense", FirstToken(seq)))
+// pooler is BertPooler: dense + tanh on the [CLS] token, [B, d]. Without a
+// pooler in the checkpoint (c.NoPooler) the dense layer is the created one
+// (backbone.ScopePooler, input-major weight).
+func pooler(ctx *context.Context, c *Config, seq *Node) *Node {
+	first := FirstToken(seq)
+	if c.NoPooler {
+		w, b := backbone.CreatedPooler(ctx, seq.Graph())
+		return Tanh(Add(MatMulLast(first, w), InsertAxes(b, 0)))
+	}
+	return Tanh(linear(ctx, "pooler.dense", first))
 }
 
 // trues is a bool tensor of the given dimensions, all true.

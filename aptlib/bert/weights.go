@@ -52,7 +52,9 @@ func Tensors(c *Config) []TensorSpec {
 		linear(p+"output.dense", d, f)
 		layerNorm(p + "output.LayerNorm")
 	}
-	linear("pooler.dense", d, d)
+	if !c.NoPooler {
+		linear("pooler.dense", d, d)
+	}
 	return specs
 }
 
@@ -82,8 +84,11 @@ type WeightSource = backbone.WeightSource
 // float32 variables, trainable only when trainable is true (full fine-tuning).
 // Extra tensors in src (e.g. "cls.*" heads) are ignored. A missing tensor, or one
 // whose shape differs from what config.json implies, is an error naming the
-// tensor and both shapes.
+// tensor and both shapes. A checkpoint with neither pooler tensor (saved from
+// BertForMaskedLM) loads with c.NoPooler set; one with only one of them is an
+// error.
 func LoadWeights(ctx *context.Context, c *Config, src WeightSource, trainable bool) error {
+	c.NoPooler = !hasAny(src, "pooler.dense.weight") && !hasAny(src, "pooler.dense.bias")
 	for _, spec := range Tensors(c) {
 		var found string
 		for _, n := range CheckpointNames(spec.Name) {
@@ -110,6 +115,16 @@ func LoadWeights(ctx *context.Context, c *Config, src WeightSource, trainable bo
 		setVariable(ctx, spec, data, trainable)
 	}
 	return nil
+}
+
+// hasAny reports whether src holds the canonical tensor under any of its names.
+func hasAny(src WeightSource, canonical string) bool {
+	for _, n := range CheckpointNames(canonical) {
+		if _, ok := src.Info(n); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // weightFile names the file of src holding tensor name, for messages.

@@ -87,7 +87,8 @@ func (s *Spec) HeadOutputs() int {
 }
 
 // CreateHead makes the head's variables: weight [d, n] ~ N(0, 0.02) (BERT's
-// initializer_range), bias 0; from seed.
+// initializer_range), bias 0; from seed. For a backbone without pooler it
+// also creates the pooler (CreatesPooler).
 func CreateHead(ctx *context.Context, s *Spec, seed uint64) {
 	d, n := s.Backbone.HiddenSize(), s.HeadOutputs()
 	rng := rand.New(rand.NewPCG(seed, 0x4ead))
@@ -97,6 +98,42 @@ func CreateHead(ctx *context.Context, s *Spec, seed uint64) {
 	}
 	method.SetVariable(ctx, "/"+ScopeHead, "weight", tensors.FromFlatDataAndDimensions(w, d, n))
 	method.SetVariable(ctx, "/"+ScopeHead, "bias", tensors.FromFlatDataAndDimensions(make([]float32, n), n))
+	if s.CreatesPooler() {
+		createPooler(ctx, d, seed)
+	} else {
+		// A created pooler of an earlier head (before a switch to token
+		// classification) must not linger: the trainer would train it unused.
+		for _, name := range []string{"weight", "bias"} {
+			if ctx.GetVariableByScopeAndName("/"+backbone.ScopePooler, name) != nil {
+				if err := ctx.DeleteVariable("/"+backbone.ScopePooler, name); err != nil {
+					panic(fmt.Errorf("model: removing the created pooler: %w", err))
+				}
+			}
+		}
+	}
+}
+
+// CreatesPooler reports whether the model has a created pooler: the
+// checkpoint has none (backbone.HasPooler), so the pooled-output heads read
+// one that CreateHead makes and that is trained with the head (scope
+// backbone.ScopePooler, saved in the adapter as pooler.weight / pooler.bias).
+// Token classification does not pool and creates none.
+func (s *Spec) CreatesPooler() bool {
+	return s.Backbone != nil && !backbone.HasPooler(s.Backbone) && s.Head != TokenClassification
+}
+
+// createPooler makes the created pooler's variables: weight [d, d]
+// (input-major) ~ N(0, 0.02) (initializer_range of BERT, RoBERTa and
+// DeBERTa), bias 0; from its own stream of seed, so the head's values do not
+// depend on whether a pooler is created.
+func createPooler(ctx *context.Context, d int, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, 0x9001e4))
+	w := make([]float32, d*d)
+	for i := range w {
+		w[i] = float32(rng.NormFloat64() * 0.02)
+	}
+	method.SetVariable(ctx, "/"+backbone.ScopePooler, "weight", tensors.FromFlatDataAndDimensions(w, d, d))
+	method.SetVariable(ctx, "/"+backbone.ScopePooler, "bias", tensors.FromFlatDataAndDimensions(make([]float32, d), d))
 }
 
 // Inputs of the model graph: int32 [N, T] ids, type ids and mask, where N = B for
