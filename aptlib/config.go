@@ -20,14 +20,14 @@ func (w *Workbench) Spec() (*model.Spec, error) {
 	if w.spec != nil {
 		return w.spec, nil
 	}
-	if n, p := w.intParam(trainer.ParamMaxLen), w.Model.Config.MaxPositionEmbeddings; n > p {
+	if n, p := w.intParam(trainer.ParamMaxLen), w.Model.Config.MaxLen(); n > p {
 		return nil, fmt.Errorf("max_len: %d exceeds the model's max_position_embeddings %d (set max_len=%d)", n, p, p)
 	}
-	m, err := method.ConfigFromContext(w.ctx, w.Model.Config.NumHiddenLayers)
+	m, err := method.ConfigFromContext(w.ctx, w.Model.Config.NumLayers())
 	if err != nil {
 		return nil, err
 	}
-	spec := &model.Spec{Bert: w.Model.Config, Method: m, Head: w.Task.Kind,
+	spec := &model.Spec{Backbone: w.Model.Config, Method: m, Head: w.Task.Kind,
 		NumLabels: len(w.Task.Labels), Dropout: w.floatParam(keyDropout)}
 	if err := spec.Validate(); err != nil {
 		return nil, err

@@ -32,7 +32,7 @@
 //	adapter      adapter files and fine-tuned model directories: save, validate, load
 //	backbone     the contract of an encoder family: hooks, outputs, configs, tokenizers, the registry
 //	backend      choosing and creating the GoMLX backend (go, simplego, xla:cpu, xla:cuda)
-//	bert         BERT config, the encoder as GoMLX graph code, checkpoint loading
+//	bert         the BERT family: config, the encoder as GoMLX graph code, checkpoint loading
 //	bpe          the byte-level BPE tokenizer of RoBERTa and DeBERTa v1, as HuggingFace tokenizers
 //	deberta      the DeBERTa v1 family: disentangled attention with in_proj, its weights and config
 //	debertav2    the DeBERTa-v2/v3 family: disentangled attention, its weights and config

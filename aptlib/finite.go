@@ -5,7 +5,6 @@ import (
 	"math"
 	"strings"
 
-	"github.com/aptbench/apt/aptlib/bert"
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/trainer"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -28,7 +27,7 @@ func (w *Workbench) checkFinite(what string) error {
 			return
 		}
 		scope := v.Scope()
-		if inScope(scope, trainer.ScopeOptimizer) || (inScope(scope, bert.Scope) && !w.backboneTrained) {
+		if inScope(scope, trainer.ScopeOptimizer) || (inScope(scope, w.Model.Family.Scope) && !w.backboneTrained) {
 			return
 		}
 		val, err := v.Value()

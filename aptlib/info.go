@@ -3,6 +3,7 @@ package aptlib
 import (
 	"fmt"
 
+	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/tasks"
 	"github.com/aptbench/apt/aptlib/trainer"
@@ -18,7 +19,13 @@ type MethodParams struct {
 // ModelInfo describes the loaded backbone and what each method would train on it
 // with the current prefix / prompt lengths.
 type ModelInfo struct {
-	Name, Dir                           string
+	Name, Dir            string
+	ModelType, FamilyDoc string // the family: config.json's model_type and its one-line description
+	// Pooler says where the pooled output's weights come from: the
+	// checkpoint's pooler (frozen with the backbone), or, for a checkpoint
+	// without one, a pooler created and trained with the head.
+	Pooler                              string
+	PoolerParams                        int // the created pooler's parameters (0 with the checkpoint's pooler), trained by every method
 	Layers, Hidden, Heads, Intermediate int
 	VocabSize, MaxPositions             int
 	Activation                          string
@@ -35,10 +42,13 @@ func (w *Workbench) ModelInfo() (*ModelInfo, error) {
 		return nil, err
 	}
 	c := w.Model.Config
-	info := &ModelInfo{Name: w.Model.Name, Dir: w.Model.Dir, Layers: c.NumHiddenLayers, Hidden: c.HiddenSize,
-		Heads: c.NumAttentionHeads, Intermediate: c.IntermediateSize, VocabSize: c.VocabSize,
-		MaxPositions: c.MaxPositionEmbeddings, Activation: c.HiddenAct, BackboneParams: c.NumParameters(),
+	info := &ModelInfo{Name: w.Model.Name, Dir: w.Model.Dir, Layers: c.NumLayers(), Hidden: c.HiddenSize(),
+		ModelType: w.Model.Family.ModelType, FamilyDoc: w.Model.Family.Doc,
+		Heads: c.NumHeads(), MaxPositions: c.MaxLen(), BackboneParams: c.NumParameters(),
 		Backend: w.Choice.Name, BackendReason: w.Choice.Reason}
+	if dc, ok := c.(backbone.Detailed); ok { // 0 and "" where the family does not say
+		info.Intermediate, info.VocabSize, info.Activation = dc.FeedForwardSize(), dc.VocabEntries(), dc.Activation()
+	}
 	outputs := 2
 	if w.Task != nil {
 		outputs = len(w.Task.Labels)
@@ -46,13 +56,23 @@ func (w *Workbench) ModelInfo() (*ModelInfo, error) {
 			outputs = 1
 		}
 	}
-	info.HeadParams = c.HiddenSize*outputs + outputs
+	info.HeadParams = c.HiddenSize()*outputs + outputs
+	info.Pooler = "from the checkpoint (part of the backbone)"
+	if !backbone.HasPooler(c) {
+		d := c.HiddenSize()
+		info.Pooler = "none in the checkpoint: created (N(0, 0.02), zero bias), trained with the head, saved in the adapter"
+		if w.Task != nil && w.Task.Kind == tasks.TokenClassification {
+			info.Pooler = "none in the checkpoint (token classification does not pool)"
+		} else {
+			info.PoolerParams = d*d + d
+		}
+	}
 	for _, k := range method.Kinds {
-		m, err := method.KindConfigFromContext(w.ctx, k, c.NumHiddenLayers)
+		m, err := method.KindConfigFromContext(w.ctx, k, c.NumLayers())
 		if err != nil {
 			return nil, err
 		}
-		n := m.NumTrainable(c.HiddenSize) + info.HeadParams
+		n := m.NumTrainable(c.HiddenSize()) + info.HeadParams + info.PoolerParams
 		if k.TrainsBackbone() {
 			n += info.BackboneParams
 		}

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/aptbench/apt/aptlib/bert"
+	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
 	"github.com/aptbench/apt/aptlib/trainer"
@@ -24,7 +24,7 @@ const fallbackMemoryBudget = 24 << 30
 
 // MemoryShape is what the memory of a run depends on.
 type MemoryShape struct {
-	Bert      *bert.Config
+	Backbone  backbone.Config
 	Method    method.Config
 	NumLabels int
 	Batch     int // examples per batch, already capped to the number of examples
@@ -53,15 +53,22 @@ func (e MemoryEstimate) Total() int64 { return e.Parameters + e.Activations }
 // intermediate, the attention scores and probabilities [rows, heads, T, T+p]),
 // where inference holds about two layers' worth at a time.
 func EstimateMemory(s MemoryShape) MemoryEstimate {
-	c := s.Bert
-	d, f, H, L := float64(c.HiddenSize), float64(c.IntermediateSize), float64(c.NumAttentionHeads), c.NumHiddenLayers
-	backbone := float64(c.NumParameters())
-	adds := float64(s.Method.NumTrainable(c.HiddenSize)) + d*float64(max(s.NumLabels, 1)) + float64(max(s.NumLabels, 1))
+	c := s.Backbone
+	d, H, L := float64(c.HiddenSize()), float64(c.NumHeads()), c.NumLayers()
+	f := 4 * d // the usual feed-forward width, for a config that does not say
+	if dc, ok := c.(backbone.Detailed); ok {
+		f = float64(dc.FeedForwardSize())
+	}
+	weights := float64(c.NumParameters())
+	adds := float64(s.Method.NumTrainable(c.HiddenSize())) + d*float64(max(s.NumLabels, 1)) + float64(max(s.NumLabels, 1))
+	if !backbone.HasPooler(c) {
+		adds += d*d + d // the created pooler (model.Spec.CreatesPooler)
+	}
 	trainable := adds
 	if s.Method.Kind.TrainsBackbone() {
-		trainable += backbone
+		trainable += weights
 	}
-	params := backbone + adds
+	params := weights + adds
 	if s.Training {
 		params += 3 * trainable
 	}
@@ -170,7 +177,7 @@ func formatBytes(n int64) string {
 // examples it will see (the train split for training, the largest split for
 // inference).
 func (w *Workbench) memoryShape(spec *model.Spec, training bool) MemoryShape {
-	s := MemoryShape{Bert: spec.Bert, Method: spec.Method, NumLabels: spec.NumLabels, Choices: 1,
+	s := MemoryShape{Backbone: spec.Backbone, Method: spec.Method, NumLabels: spec.NumLabels, Choices: 1,
 		MaxLen: w.intParam(trainer.ParamMaxLen), Training: training}
 	if spec.Head == model.MultipleChoice {
 		s.Choices = 2
@@ -218,7 +225,7 @@ func (w *Workbench) checkMemory(spec *model.Spec, training bool) error {
 		return err
 	}
 	if from == "available" {
-		budget += 4 * int64(spec.Bert.NumParameters()) // the loaded backbone is already held
+		budget += 4 * int64(spec.Backbone.NumParameters()) // the loaded backbone is already held
 	}
 	if est.Total() <= budget {
 		return nil

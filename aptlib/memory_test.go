@@ -13,7 +13,7 @@ func TestEstimateMemory(t *testing.T) {
 	base := bert.DefaultConfig()
 	apt := method.Default(method.APT, 12)
 	apt.PrefixLens = method.Uniform(12, 16)
-	s := MemoryShape{Bert: base, Method: apt, NumLabels: 2, Batch: 16, Choices: 1, MaxLen: 128, Training: true}
+	s := MemoryShape{Backbone: base, Method: apt, NumLabels: 2, Batch: 16, Choices: 1, MaxLen: 128, Training: true}
 	e := EstimateMemory(s)
 	// bert-base, batch 16 x 128: PyTorch needs a few GiB for this; the estimate must
 	// be of that order, far below a machine's memory.

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/aptbench/apt/aptlib/bert"
+	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/tasks"
 	"github.com/aptbench/apt/aptlib/trainer"
@@ -59,7 +59,7 @@ func (k ResetKind) Effect() string {
 
 // Keys of the settings that aptlib itself reads; the method's and the
 // trainer's keys are method.Param* and trainer.Param*, the backbone's dropout
-// bert.ParamBackboneDropout.
+// backbone.ParamDropout.
 const (
 	keyDropout       = "dropout" // model.Spec.Dropout, the head's
 	keyPatience      = "patience"
@@ -89,7 +89,7 @@ type Rule struct {
 	Parse func(value string) (string, error)
 	// ForModel, when set, checks a parsed value against the loaded backbone
 	// (max_len against its positions, prefix_len against its layers).
-	ForModel func(value any, c *bert.Config) error
+	ForModel func(value any, c backbone.Config) error
 	// Text says what the rule accepts, for help ("a number > 0").
 	Text string
 }
@@ -98,7 +98,7 @@ type Rule struct {
 // live in the GoMLX context's params (ctx.SetParam), so they travel with the
 // context and are written into checkpoints and adapters. The packages that use
 // a setting read it from the context (method.ConfigFromContext,
-// trainer.OptionsFromContext, bert.BackboneDropout); the row is the only place
+// trainer.OptionsFromContext, backbone.Dropout); the row is the only place
 // that says its type and default (for the method's and the trainer's keys,
 // the owning package's Default* constant), its validation and its help.
 type Setting struct {
@@ -142,7 +142,7 @@ var Settings = []Setting{
 	{method.ParamLayerScaleInit, method.DefaultLayerScaleInit, "initial lambda_i", ResetInit, finite()},
 	{method.ParamPrefixDropout, method.DefaultPrefixDropout, "dropout on the prefix (or prompt) in training", ResetGraph, rate()},
 	{keyDropout, 0.1, "head dropout in training", ResetGraph, rate()},
-	{bert.ParamBackboneDropout, -1.0, "the backbone's own hidden and attention dropout in training: a rate (0 = off), or config (the model's hidden_dropout_prob and attention_probs_dropout_prob)", ResetGraph,
+	{backbone.ParamDropout, -1.0, "the backbone's own hidden and attention dropout in training: a rate (0 = off), or config (the model's hidden_dropout_prob and attention_probs_dropout_prob)", ResetGraph,
 		Rule{Lo: 0, HasLo: true, Hi: 1, HasHi: true, HiOpen: true, Word: "config", WordValue: -1, Text: "config, or a rate, 0 <= value < 1"}},
 	{trainer.ParamSeed, trainer.DefaultSeed, "seeds the initialisation, batch order, dropout and the honest protocol's hold-out", ResetInit, atLeast(0)},
 	{trainer.ParamMaxLen, trainer.DefaultMaxLen, "sequences are truncated to this many tokens (at most the model's max_position_embeddings)", ResetData,
@@ -167,20 +167,22 @@ var Settings = []Setting{
 	{keyEvalLimit, 0, "evaluate on only the first N examples of dev/test (0 = all)", ResetData, atLeast(0)},
 }
 
-func withModel(r Rule, check func(any, *bert.Config) error) Rule {
+func withModel(r Rule, check func(any, backbone.Config) error) Rule {
 	r.ForModel = check
 	return r
 }
 
-func maxLenForModel(v any, c *bert.Config) error {
-	if n := v.(int); n > c.MaxPositionEmbeddings {
-		return fmt.Errorf("max_len: %d exceeds the model's max_position_embeddings %d (want 1..%d)", n, c.MaxPositionEmbeddings, c.MaxPositionEmbeddings)
+// maxLenForModel checks max_len against the backbone's position table
+// (backbone.Config.MaxLen: BERT's max_position_embeddings).
+func maxLenForModel(v any, c backbone.Config) error {
+	if n := v.(int); n > c.MaxLen() {
+		return fmt.Errorf("max_len: %d exceeds the model's max_position_embeddings %d (want 1..%d)", n, c.MaxLen(), c.MaxLen())
 	}
 	return nil
 }
 
-func prefixLenForModel(v any, c *bert.Config) error {
-	_, err := parseLens(v.(string), c.NumHiddenLayers)
+func prefixLenForModel(v any, c backbone.Config) error {
+	_, err := parseLens(v.(string), c.NumLayers())
 	return err
 }
 
@@ -335,7 +337,7 @@ func parseSetting(key, value string) (any, error) {
 
 // checkForModel checks a parsed value of the setting key against the loaded
 // backbone (nil: no check), by the row's Valid.ForModel.
-func checkForModel(key string, v any, c *bert.Config) error {
+func checkForModel(key string, v any, c backbone.Config) error {
 	s, ok := findSetting(key)
 	if c == nil || !ok || s.Valid.ForModel == nil {
 		return nil

@@ -23,7 +23,7 @@ func (w *Workbench) prepare() error {
 			return err
 		}
 		seed := uint64(w.intParam(trainer.ParamSeed))
-		method.Create(w.ctx, &spec.Method, w.Model.Config.HiddenSize, seed)
+		method.Create(w.ctx, &spec.Method, w.Model.Config.HiddenSize(), seed)
 		model.CreateHead(w.ctx, spec, seed+1)
 		if !spec.Method.Kind.TrainsBackbone() {
 			// A frozen backbone after FT would keep FT's trained weights: reload them.

@@ -9,24 +9,24 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/aptbench/apt/aptlib/backend"
-	"github.com/aptbench/apt/aptlib/bert"
 	"github.com/aptbench/apt/aptlib/hub"
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
 	"github.com/aptbench/apt/aptlib/tasks"
 	"github.com/aptbench/apt/aptlib/trainer"
-	"github.com/aptbench/apt/aptlib/wordpiece"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
 // Model is a loaded backbone.
 type Model struct {
-	Name      string // what the user asked for: a path, a Hub id or "demo"
-	Dir       string // the model directory on disk
-	Config    *bert.Config
-	Tokenizer *wordpiece.Tokenizer
+	Name      string           // what the user asked for: a path, a Hub id or "demo"
+	Dir       string           // the model directory on disk
+	Family    *backbone.Family // the family config.json's model_type names
+	Config    backbone.Config
+	Tokenizer backbone.Tokenizer
 }
 
 // Workbench is one research session: a backbone, a task, settings, and the
@@ -112,24 +112,25 @@ func (w *Workbench) LoadModel(name string) error {
 			ctx.SetParam(key, value)
 		}
 	})
-	cfg, err := bert.LoadDir(ctx, dir, false)
+	// config.json's model_type picks the family (families.go lists them).
+	cfg, family, err := backbone.LoadDir(ctx, dir, false)
 	if err != nil {
 		return err
 	}
-	tok, err := wordpiece.Load(dir)
+	tok, err := family.LoadTokenizer(dir, cfg)
 	if err != nil {
 		return err
 	}
-	if tok.VocabSize() > cfg.VocabSize {
-		return fmt.Errorf("model %s: the vocabulary has %d tokens, but config.json's vocab_size is %d", name, tok.VocabSize(), cfg.VocabSize)
+	if dc, ok := cfg.(backbone.Detailed); ok && tok.VocabSize() > dc.VocabEntries() {
+		return fmt.Errorf("model %s: the vocabulary has %d tokens, but config.json's vocab_size is %d", name, tok.VocabSize(), dc.VocabEntries())
 	}
-	if n, _ := ctx.GetParam(trainer.ParamMaxLen); n.(int) > cfg.MaxPositionEmbeddings {
-		ctx.SetParam(trainer.ParamMaxLen, cfg.MaxPositionEmbeddings)
+	if n, _ := ctx.GetParam(trainer.ParamMaxLen); n.(int) > cfg.MaxLen() {
+		ctx.SetParam(trainer.ParamMaxLen, cfg.MaxLen())
 		fmt.Fprintf(w.log(), "note: max_len %d exceeds model %s's max_position_embeddings %d: max_len is now %d\n",
-			n, name, cfg.MaxPositionEmbeddings, cfg.MaxPositionEmbeddings)
+			n, name, cfg.MaxLen(), cfg.MaxLen())
 	}
 	w.ctx = ctx
-	w.Model = &Model{Name: name, Dir: dir, Config: cfg, Tokenizer: tok}
+	w.Model = &Model{Name: name, Dir: dir, Family: family, Config: cfg, Tokenizer: tok}
 	w.invalidate(levelBackbone, 0)
 	return nil
 }
@@ -139,7 +140,7 @@ func (w *Workbench) reloadBackboneIfTrained() error {
 	if !w.backboneTrained {
 		return nil
 	}
-	if _, err := bert.LoadDir(w.ctx, w.Model.Dir, false); err != nil {
+	if _, _, err := backbone.LoadDir(w.ctx, w.Model.Dir, false); err != nil {
 		return err
 	}
 	w.backboneTrained = false
@@ -299,8 +300,8 @@ func (w *Workbench) sameLens(a, b string) bool {
 	if w.Model == nil {
 		return false
 	}
-	x, errA := parseLens(a, w.Model.Config.NumHiddenLayers)
-	y, errB := parseLens(b, w.Model.Config.NumHiddenLayers)
+	x, errA := parseLens(a, w.Model.Config.NumLayers())
+	y, errB := parseLens(b, w.Model.Config.NumLayers())
 	return errA == nil && errB == nil && slices.Equal(x, y)
 }
 
@@ -423,9 +424,9 @@ func expandHome(p string) string {
 // value, or -1 for "config".
 func (w *Workbench) BackboneDropout() (hidden, attention float64) {
 	if w.Model == nil {
-		v := w.floatParam(bert.ParamBackboneDropout)
+		v := w.floatParam(backbone.ParamDropout)
 		return v, v
 	}
 	c := w.Model.Config
-	return bert.BackboneDropout(w.ctx, c.HiddenDropoutProb), bert.BackboneDropout(w.ctx, c.AttentionProbsDropoutProb)
+	return backbone.Dropout(w.ctx, c.HiddenDropout()), backbone.Dropout(w.ctx, c.AttentionDropout())
 }

@@ -120,7 +120,7 @@ func Run(r Row, backendFlag string) Result {
 		return Result{Err: err.Error()}
 	}
 	cfg := bert.DefaultConfig()
-	cfg.NumHiddenLayers, cfg.HiddenSize, cfg.NumAttentionHeads, cfg.IntermediateSize = r.Layers, r.Hidden, r.Heads, r.Inter
+	cfg.NumHiddenLayers, cfg.HiddenDim, cfg.NumAttentionHeads, cfg.IntermediateSize = r.Layers, r.Hidden, r.Heads, r.Inter
 	cfg.MaxPositionEmbeddings = max(512, r.Seq)
 	ctx := context.New()
 	kind, err := method.ParseKind(r.Method)
@@ -132,8 +132,8 @@ func Run(r Row, backendFlag string) Result {
 	if kind.HasPrefix() {
 		m.PrefixLens = method.Uniform(r.Layers, r.Prefix)
 	}
-	spec := &model.Spec{Bert: cfg, Method: m, Head: model.SequenceClassification, NumLabels: 2, Dropout: 0.1}
-	method.Create(ctx, &spec.Method, cfg.HiddenSize, 2)
+	spec := &model.Spec{Backbone: cfg, Method: m, Head: model.SequenceClassification, NumLabels: 2, Dropout: 0.1}
+	method.Create(ctx, &spec.Method, cfg.HiddenDim, 2)
 	model.CreateHead(ctx, spec, 3)
 	rng := rand.New(rand.NewPCG(4, 5))
 	data := make([]model.Example, r.Batch*(r.Steps+1))

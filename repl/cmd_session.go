@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/aptbench/apt/aptlib"
-	"github.com/aptbench/apt/aptlib/bert"
+	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/tasks"
 	"github.com/aptbench/apt/aptlib/trainer"
@@ -195,7 +195,7 @@ func (s *Shell) explainSetting(key string) error {
 // effective adds what a setting resolves to, where that is not its value
 // (backbone_dropout=config: the loaded model's rates).
 func (s *Shell) effective(key, v string) string {
-	if key == bert.ParamBackboneDropout && v == "config" && s.w.Model != nil {
+	if key == backbone.ParamDropout && v == "config" && s.w.Model != nil {
 		h, a := s.w.BackboneDropout()
 		if h == a {
 			return fmt.Sprintf("config (%g)", h)
@@ -250,9 +250,11 @@ func cmdShowModel(_ context.Context, s *Shell, args []string) error {
 	t := &table{}
 	t.add("model", s.bold(name))
 	t.add("directory", info.Dir)
+	t.add("family", hang(info.ModelType+": "+info.FamilyDoc, s.width()-1, strings.Repeat(" ", 14)))
 	t.add("architecture", fmt.Sprintf("%d layers, hidden %d, %d heads, intermediate %d, %s", info.Layers, info.Hidden, info.Heads, info.Intermediate, info.Activation))
 	t.add("vocabulary", fmt.Sprintf("%s tokens, %d positions", count(info.VocabSize), info.MaxPositions))
 	t.add("backbone", fmt.Sprintf("%s parameters (%s), frozen except with ft", count(info.BackboneParams), short(info.BackboneParams)))
+	t.add("pooler", hang(info.Pooler, s.width()-1, strings.Repeat(" ", 14)))
 	t.add("backend", hang(info.Backend+" ("+info.BackendReason+")", s.width()-1, strings.Repeat(" ", 14)))
 	s.printf("%s\n", t)
 
@@ -334,9 +336,9 @@ func cmdShowStatus(_ context.Context, s *Shell, args []string) error {
 	model := "- (load model demo, a directory or a Hub id)"
 	if s.w.Model != nil {
 		c := s.w.Model.Config
-		model = fmt.Sprintf("%s (%d layers, hidden %d)", s.w.Model.Name, c.NumHiddenLayers, c.HiddenSize)
+		model = fmt.Sprintf("%s (%d layers, hidden %d)", s.w.Model.Name, c.NumLayers(), c.HiddenSize())
 		if s.w.Model.Name == "demo" {
-			model = fmt.Sprintf("demo (random weights; %d layers, hidden %d)", c.NumHiddenLayers, c.HiddenSize)
+			model = fmt.Sprintf("demo (random weights; %d layers, hidden %d)", c.NumLayers(), c.HiddenSize())
 		}
 	}
 	t.add("model", model)

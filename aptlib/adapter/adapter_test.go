@@ -78,7 +78,7 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			layout := Layout(&spec.Method, spec.Bert.HiddenSize, spec.HeadOutputs())
+			layout := Layout(&spec.Method, spec.Backbone.HiddenSize(), spec.HeadOutputs())
 			t.Logf("%s: %d bytes (%d of tensor data, %d tensors)", name, fi.Size(), Size(layout), len(layout))
 			noLeftovers(t, filepath.Dir(path), path)
 
@@ -131,7 +131,7 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(*spec2.Bert, *spec.Bert) || !reflect.DeepEqual(spec2.Method, spec.Method) ||
+			if !reflect.DeepEqual(spec2.Backbone, spec.Backbone) || !reflect.DeepEqual(spec2.Method, spec.Method) ||
 				spec2.Head != spec.Head || spec2.NumLabels != spec.NumLabels || spec2.Dropout != spec.Dropout {
 				t.Errorf("spec %+v, saved %+v", spec2, spec)
 			}
@@ -215,9 +215,9 @@ func TestApplyReplaces(t *testing.T) {
 // and head variables) and checks the size against the analytic formula.
 func TestBertBaseSize(t *testing.T) {
 	cfg := bert.DefaultConfig()
-	spec := &model.Spec{Bert: cfg, Method: method.Default(method.APT, cfg.NumHiddenLayers), Head: model.SequenceClassification, NumLabels: 2}
+	spec := &model.Spec{Backbone: cfg, Method: method.Default(method.APT, cfg.NumHiddenLayers), Head: model.SequenceClassification, NumLabels: 2}
 	ctx := context.New()
-	method.Create(ctx, &spec.Method, cfg.HiddenSize, 1)
+	method.Create(ctx, &spec.Method, cfg.HiddenDim, 1)
 	model.CreateHead(ctx, spec, 2)
 	path := filepath.Join(t.TempDir(), "base.safetensors")
 	if err := Save(path, ctx, spec, Meta{Task: "rte", BaseModel: "bert-base-uncased", MaxLen: 128}); err != nil {
@@ -328,7 +328,7 @@ func TestApplyAllOrNothing(t *testing.T) {
 	}
 	// A backbone of another size is refused before ctx changes.
 	other := *cfg
-	other.HiddenSize *= 2
+	other.HiddenDim *= 2
 	if _, err := b.Apply(ctx, &other); err == nil || !strings.Contains(err.Error(), "hidden size") {
 		t.Fatalf("Apply on another hidden size: %v", err)
 	}

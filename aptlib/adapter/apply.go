@@ -4,35 +4,37 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/aptbench/apt/aptlib/bert"
+	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-// methodScopes are the context scopes an adapter owns: every method's and the head's.
-var methodScopes = append(method.Scopes(), model.ScopeHead)
+// methodScopes are the context scopes an adapter owns: every method's, the
+// head's and the created pooler's.
+var methodScopes = append(method.Scopes(), model.ScopeHead, backbone.ScopePooler)
 
 // Spec returns the model.Spec that runs the adapter on a backbone of config
-// bertCfg, with the head dropout set to the backbone's hidden_dropout_prob,
+// cfg (any registered family), with the head dropout set to the backbone's
+// hidden dropout (hidden_dropout_prob),
 // after checking that the adapter fits that backbone: its hidden size must be
 // the backbone's, and its prefix_lens must have one entry per backbone layer
 // (an adapter without prefix_lens gets 0 for the layers it has no tensors for,
 // so a head-only PT-2 adapter gets 0 everywhere). It touches no context: what
 // Apply would refuse, Spec refuses first.
-func (a *Adapter) Spec(bertCfg *bert.Config) (*model.Spec, error) {
-	if bertCfg == nil {
+func (a *Adapter) Spec(cfg backbone.Config) (*model.Spec, error) {
+	if cfg == nil {
 		return nil, a.fail("", "no backbone config given")
 	}
-	if a.HiddenSize != bertCfg.HiddenSize {
+	if a.HiddenSize != cfg.HiddenSize() {
 		return nil, a.fail(model.ScopeHead+".weight", "the adapter has hidden size d = %d, the backbone has hidden_size %d: it was trained on another model (base_model %q)",
-			a.HiddenSize, bertCfg.HiddenSize, a.Meta.BaseModel)
+			a.HiddenSize, cfg.HiddenSize(), a.Meta.BaseModel)
 	}
 	c := a.Method
 	c.PrefixLens = slices.Clone(c.PrefixLens)
 	if c.Kind.HasPrefix() {
-		L := bertCfg.NumHiddenLayers
+		L := cfg.NumLayers()
 		switch {
 		case a.lensFromMetadata && len(c.PrefixLens) > 0 && len(c.PrefixLens) != L:
 			return nil, a.fail("", "%s %v has %d layers, the backbone has num_hidden_layers %d", KeyPrefixLens, c.PrefixLens, len(c.PrefixLens), L)
@@ -43,15 +45,21 @@ func (a *Adapter) Spec(bertCfg *bert.Config) (*model.Spec, error) {
 			c.PrefixLens = append(c.PrefixLens, 0)
 		}
 	}
-	spec := &model.Spec{Bert: bertCfg, Method: c, Head: a.Head, NumLabels: a.NumLabels, Dropout: bertCfg.HiddenDropoutProb}
+	spec := &model.Spec{Backbone: cfg, Method: c, Head: a.Head, NumLabels: a.NumLabels, Dropout: cfg.HiddenDropout()}
 	if err := spec.Validate(); err != nil {
 		return nil, a.fail("", "%v", err)
+	}
+	switch {
+	case spec.CreatesPooler() && !a.Pooler:
+		return nil, a.fail("", "the backbone's checkpoint has no pooler and the adapter holds none (%s.weight): it was trained on a backbone with its own pooler (base_model %q)", backbone.ScopePooler, a.Meta.BaseModel)
+	case a.Pooler && !spec.CreatesPooler():
+		return nil, a.fail(backbone.ScopePooler+".weight", "the adapter holds a pooler trained for a backbone without one, but this model uses none (the backbone has its own, or the head is %s; base_model %q)", model.TokenClassification, a.Meta.BaseModel)
 	}
 	return spec, nil
 }
 
-// Apply puts the adapter into ctx, whose backbone (bertCfg) must already be
-// loaded (bert.LoadDir), and returns the model.Spec that runs it (see Spec for
+// Apply puts the adapter into ctx, whose backbone (cfg) must already be
+// loaded (backbone.LoadDir), and returns the model.Spec that runs it (see Spec for
 // what is checked). The variables are set trainable (method.SetVariable); any
 // other variable of the method and head scopes left in ctx by an earlier
 // adapter is deleted, so build a new trainer or predictor after Apply.
@@ -59,13 +67,16 @@ func (a *Adapter) Spec(bertCfg *bert.Config) (*model.Spec, error) {
 // Apply is all or nothing: every check runs before ctx is touched, and should
 // writing the variables still fail, the method and head variables that were in
 // ctx are put back as they were before the error is returned.
-func (a *Adapter) Apply(ctx *context.Context, bertCfg *bert.Config) (spec *model.Spec, err error) {
-	spec, err = a.Spec(bertCfg)
+func (a *Adapter) Apply(ctx *context.Context, cfg backbone.Config) (spec *model.Spec, err error) {
+	spec, err = a.Spec(cfg)
 	if err != nil {
 		return nil, err
 	}
 	c := spec.Method
 	layout := Layout(&c, a.HiddenSize, spec.HeadOutputs())
+	if a.Pooler {
+		layout = append(layout, PoolerLayout(a.HiddenSize)...)
+	}
 	for _, want := range layout {
 		if t, ok := a.Tensors[want.Name]; !ok || !slices.Equal(t.Shape, want.Shape) && !(len(t.Shape) == 0 && len(want.Shape) == 0) {
 			return nil, a.fail(want.Name, "the adapter holds no tensor of shape %s for it", shapeString(want.Shape))

@@ -7,9 +7,9 @@
 //
 //	err := adapter.Save("rte.apt.safetensors", ctx, spec, adapter.Meta{Task: "rte", ...})
 //	...
-//	a, err := adapter.Load("rte.apt.safetensors")          // validated, no context needed
-//	cfg, err := bert.LoadDir(ctx2, baseDir, false)          // the frozen backbone
-//	spec2, err := a.Apply(ctx2, cfg)                         // variables into ctx2
+//	a, err := adapter.Load("rte.apt.safetensors")         // validated, no context needed
+//	cfg, _, err := backbone.LoadDir(ctx2, baseDir, false)  // the frozen backbone
+//	spec2, err := a.Apply(ctx2, cfg)                       // variables into ctx2
 //
 // Tensor names are the method's context variable paths with dots
 // (method.AdapterName): "prefix.{i}.key" and "prefix.{i}.value" [p_i, d],
@@ -19,8 +19,8 @@
 // exactly the tensors a method configuration has.
 //
 // Full fine-tuning (method ft) changes the backbone, so it is saved as a whole
-// HuggingFace model directory instead (SaveModelDir, LoadModelDir): bert.LoadDir
-// reads it back like any BertModel checkpoint, and the head rides along in
+// HuggingFace model directory instead (SaveModelDir, LoadModelDir): backbone.LoadDir
+// reads it back like any checkpoint of its family, and the head rides along in
 // model.safetensors as "head.weight" / "head.bias".
 //
 // Every write is atomic: a failed or interrupted save never leaves a partial

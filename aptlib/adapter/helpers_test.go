@@ -97,11 +97,11 @@ func newModel(t testing.TB, kind method.Kind, lens []int, head model.Head) (*con
 	if kind == method.PT {
 		m.PromptLen = 3
 	}
-	spec := &model.Spec{Bert: cfg, Method: m, Head: head, NumLabels: numLabels(head), Dropout: cfg.HiddenDropoutProb}
+	spec := &model.Spec{Backbone: cfg, Method: m, Head: head, NumLabels: numLabels(head), Dropout: cfg.HiddenDropoutProb}
 	if err := spec.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	method.Create(ctx, &spec.Method, cfg.HiddenSize, 11)
+	method.Create(ctx, &spec.Method, cfg.HiddenDim, 11)
 	model.CreateHead(ctx, spec, 12)
 	n := spec.HeadOutputs()
 	bias := make([]float32, n)

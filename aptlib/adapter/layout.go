@@ -3,6 +3,7 @@ package adapter
 import (
 	"fmt"
 
+	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
 )
@@ -34,6 +35,19 @@ func Layout(c *method.Config, d, outputs int) []TensorSpec {
 	return out
 }
 
+// PoolerLayout is the created pooler's tensors (model.Spec.CreatesPooler: the
+// backbone's checkpoint has none): pooler.weight [d, d] (input-major) and
+// pooler.bias [d]. An adapter holds them after Layout's when the backbone it
+// was trained on had no pooler.
+func PoolerLayout(d int) []TensorSpec {
+	return []TensorSpec{{backbone.ScopePooler + ".weight", []int{d, d}}, {backbone.ScopePooler + ".bias", []int{d}}}
+}
+
+// isPoolerName reports whether name is one of PoolerLayout's.
+func isPoolerName(name string) bool {
+	return name == backbone.ScopePooler+".weight" || name == backbone.ScopePooler+".bias"
+}
+
 // Size is the size in bytes of the tensor data of an adapter with this layout
 // (the file adds its header, a few kilobytes at most).
 func Size(layout []TensorSpec) int64 {
@@ -54,7 +68,7 @@ func Size(layout []TensorSpec) int64 {
 // number in place of {i} (-1 when not per layer). ok is false for a name that
 // is no adapter tensor at all.
 func tensorName(name string) (pattern string, layer int, ok bool) {
-	if name == model.ScopeHead+".weight" || name == model.ScopeHead+".bias" {
+	if name == model.ScopeHead+".weight" || name == model.ScopeHead+".bias" || isPoolerName(name) {
 		return name, -1, true
 	}
 	return method.ParseTensorName(name)
@@ -67,7 +81,7 @@ func formatNames() []string {
 	for _, m := range method.Methods() {
 		out = append(out, m.Info().Names...)
 	}
-	return append(out, model.ScopeHead+".weight", model.ScopeHead+".bias")
+	return append(out, backbone.ScopePooler+".weight", backbone.ScopePooler+".bias", model.ScopeHead+".weight", model.ScopeHead+".bias")
 }
 
 // shapeString prints a shape as [a b], [] for a scalar.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
 	"github.com/aptbench/apt/aptlib/safetensors"
@@ -21,7 +22,11 @@ type Adapter struct {
 	Head       model.Head
 	NumLabels  int // head columns; multiple choice: num_labels (or the number of labels)
 	HiddenSize int // d, from head.weight
-	// Tensors by name, exactly Layout(&Method, HiddenSize, outputs).
+	// Pooler: the adapter holds a created pooler (PoolerLayout), trained with
+	// the head on a backbone whose checkpoint had none.
+	Pooler bool
+	// Tensors by name, exactly Layout(&Method, HiddenSize, outputs), then
+	// PoolerLayout(HiddenSize) when Pooler.
 	Tensors map[string]safetensors.Tensor
 
 	// lensFromMetadata: Method.PrefixLens came from prefix_lens (one entry per
@@ -217,6 +222,14 @@ func (a *Adapter) readTensors(f *safetensors.File) error {
 		outputs = 1
 	}
 	layout := Layout(&a.Method, a.HiddenSize, outputs)
+	if _, ok := infos[backbone.ScopePooler+".weight"]; ok {
+		a.Pooler = true
+	} else if _, ok := infos[backbone.ScopePooler+".bias"]; ok {
+		a.Pooler = true
+	}
+	if a.Pooler {
+		layout = append(layout, PoolerLayout(a.HiddenSize)...)
+	}
 	expected := map[string]bool{}
 	for _, want := range layout {
 		expected[want.Name] = true

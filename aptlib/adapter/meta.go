@@ -123,7 +123,7 @@ func (m Meta) metadata(spec *model.Spec) map[string]string {
 	md[KeyBaseModel] = m.BaseModel
 	md[KeyBaseModelSHA256] = m.BaseModelSHA256
 	md[KeyNumLabels] = strconv.Itoa(spec.NumLabels)
-	md[KeyHiddenSize] = strconv.Itoa(spec.Bert.HiddenSize)
+	md[KeyHiddenSize] = strconv.Itoa(spec.Backbone.HiddenSize())
 	if c.Kind.HasPrefix() {
 		md[KeyPrefixLens] = mustJSON(c.PrefixLens)
 	}

@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/aptbench/apt/aptlib/bert"
+	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/aptbench/apt/aptlib/model"
 	"github.com/aptbench/apt/aptlib/safetensors"
 	"github.com/aptbench/apt/internal/outguard"
@@ -30,18 +30,15 @@ const keyModelFormat = "apt_format"
 // is a directory.
 const ExtraVocabDir = "vocab_dir"
 
-// tokenizerFiles are copied from the vocabulary directory when present; one of
-// the first two must be.
-var tokenizerFiles = []string{"vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"}
-
 // SaveModelDir writes a fully fine-tuned model (method ft) as a HuggingFace
-// model directory dir: config.json (the backbone's bert.Config with HF's keys,
-// plus architectures, torch_dtype and, for label heads, id2label/label2id),
-// model.safetensors (every backbone tensor under its canonical BertModel name,
-// bert.Tensors, plus "head.weight" [d, n] and "head.bias" [n]; metadata as an
-// adapter's, with format "pt" and apt_format "apt-model/1") and the tokenizer
-// files (vocab.txt, tokenizer.json, tokenizer_config.json,
-// special_tokens_map.json, whichever exist) copied from
+// model directory dir: config.json (the family's ConfigJSON: for BERT the
+// bert.Config with HF's keys, plus architectures, torch_dtype and, for label
+// heads, id2label/label2id), model.safetensors (every backbone tensor under
+// its canonical name, the family's Tensors, plus "head.weight" [d, n] and
+// "head.bias" [n]; metadata as an adapter's, with format "pt" and apt_format
+// "apt-model/1") and the family's tokenizer files (BERT: vocab.txt,
+// tokenizer.json, tokenizer_config.json, special_tokens_map.json, whichever
+// exist) copied from
 // meta.Extra["vocab_dir"], or else from meta.BaseModel when it is a directory.
 //
 // The directory is written atomically: into a temporary directory beside it,
@@ -52,11 +49,18 @@ func SaveModelDir(dir string, ctx *context.Context, spec *model.Spec, meta Meta)
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("adapter: saving model directory %s: %s", dir, fmt.Sprintf(format, args...))
 	}
-	if spec == nil || spec.Bert == nil {
+	if spec == nil || spec.Backbone == nil {
 		return fail("no model spec (or no backbone config in it)")
+	}
+	family, err := spec.Family()
+	if err != nil {
+		return fail("%v", err)
 	}
 	if !spec.Method.Kind.TrainsBackbone() {
 		return fail("method %s keeps the backbone frozen: save its adapter with adapter.Save", spec.Method.Kind)
+	}
+	if spec.CreatesPooler() {
+		return fail("the backbone's checkpoint has no pooler: a fully fine-tuned model with a created pooler cannot be saved as a model directory yet")
 	}
 	if err := spec.Validate(); err != nil {
 		return fail("%v", err)
@@ -73,7 +77,7 @@ func SaveModelDir(dir string, ctx *context.Context, spec *model.Spec, meta Meta)
 	if vocabDir == "" {
 		return fail("no tokenizer to copy: set Meta.Extra[%q] (or Meta.BaseModel) to a directory holding vocab.txt or tokenizer.json", ExtraVocabDir)
 	}
-	vocab, err := findTokenizer(vocabDir)
+	vocab, err := findTokenizer(vocabDir, family.TokenizerFiles)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -90,14 +94,14 @@ func SaveModelDir(dir string, ctx *context.Context, spec *model.Spec, meta Meta)
 
 	// Gather everything before touching the disk.
 	var ts []safetensors.Tensor
-	for _, bt := range bert.Tensors(spec.Bert) {
-		data, err := variableData(ctx, TensorSpec{Name: "bert." + bt.Name, Shape: bt.Shape})
+	for _, bt := range family.Tensors(spec.Backbone) {
+		data, err := variableData(ctx, TensorSpec{Name: family.Scope + "." + bt.Name, Shape: bt.Shape})
 		if err != nil {
 			return fail("%v", err)
 		}
 		ts = append(ts, safetensors.Tensor{Name: bt.Name, Shape: bt.Shape, Data: data})
 	}
-	d, n := spec.Bert.HiddenSize, spec.HeadOutputs()
+	d, n := spec.Backbone.HiddenSize(), spec.HeadOutputs()
 	for _, want := range []TensorSpec{{model.ScopeHead + ".weight", []int{d, n}}, {model.ScopeHead + ".bias", []int{n}}} {
 		data, err := variableData(ctx, want)
 		if err != nil {
@@ -111,7 +115,7 @@ func SaveModelDir(dir string, ctx *context.Context, spec *model.Spec, meta Meta)
 	}
 	md[KeyFormat] = "pt"
 	md[keyModelFormat] = ModelFormat
-	config, err := configJSON(spec, meta.Labels)
+	config, err := configJSON(family, spec, meta.Labels)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -170,16 +174,17 @@ func hideTemp(err error, tmp string) error {
 	return err
 }
 
-// findTokenizer lists the tokenizer files present in dir.
-func findTokenizer(dir string) ([]string, error) {
+// findTokenizer lists the tokenizer files (of the family's list) present in
+// dir; one of the first two must be.
+func findTokenizer(dir string, tokenizerFiles []string) ([]string, error) {
 	var found []string
 	for _, name := range tokenizerFiles {
 		if fi, err := os.Stat(filepath.Join(dir, name)); err == nil && fi.Mode().IsRegular() {
 			found = append(found, name)
 		}
 	}
-	if !slices.Contains(found, "vocab.txt") && !slices.Contains(found, "tokenizer.json") {
-		return nil, fmt.Errorf("tokenizer directory %s has neither vocab.txt nor tokenizer.json", dir)
+	if len(tokenizerFiles) >= 2 && !slices.Contains(found, tokenizerFiles[0]) && !slices.Contains(found, tokenizerFiles[1]) {
+		return nil, fmt.Errorf("tokenizer directory %s has neither %s nor %s", dir, tokenizerFiles[0], tokenizerFiles[1])
 	}
 	return found, nil
 }
@@ -241,9 +246,10 @@ func swapDir(tmp, dir string) error {
 	return os.RemoveAll(old)
 }
 
-// configJSON is config.json: the bert.Config with HF's keys, plus the keys
-// transformers writes for a BertModel and the label names.
-func configJSON(spec *model.Spec, labels []string) ([]byte, error) {
+// configJSON is config.json: the family's ConfigJSON (for BERT the
+// bert.Config with HF's keys, plus the keys transformers writes for a
+// BertModel) and the label names.
+func configJSON(family *backbone.Family, spec *model.Spec, labels []string) ([]byte, error) {
 	extra := map[string]any{"torch_dtype": "float32"}
 	if spec.Head != model.MultipleChoice {
 		id2label, label2id := map[string]string{}, map[string]int{}
@@ -253,7 +259,7 @@ func configJSON(spec *model.Spec, labels []string) ([]byte, error) {
 		}
 		extra["id2label"], extra["label2id"] = id2label, label2id
 	}
-	return spec.Bert.JSON(extra)
+	return family.ConfigJSON(spec.Backbone, extra)
 }
 
 func writeFileSync(path string, data []byte) error {

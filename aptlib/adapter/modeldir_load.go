@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/aptbench/apt/aptlib/bert"
+	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
 	"github.com/aptbench/apt/aptlib/safetensors"
@@ -13,8 +13,8 @@ import (
 )
 
 // LoadModelDir loads a model directory written by SaveModelDir into ctx: the
-// backbone through bert.LoadDir (trainable, as FT trains it; bert's loader
-// ignores the head tensors) and the head from "head.weight" / "head.bias",
+// backbone through the family its config.json's model_type names (trainable,
+// as FT trains it; the family's loader ignores the head tensors) and the head from "head.weight" / "head.bias",
 // checked against the metadata (labels, head kind) and the hidden size. It
 // returns the spec that runs the model (head dropout = hidden_dropout_prob)
 // and the metadata.
@@ -62,14 +62,14 @@ func LoadModelDir(ctx *context.Context, dir string) (*model.Spec, Meta, error) {
 	if want := []int{a.HeadOutputs()}; !slices.Equal(infos["head.bias"].Shape, want) {
 		return nil, Meta{}, a.fail("head.bias", "shape %s, expected %s (num_labels from head.weight)", shapeString(infos["head.bias"].Shape), shapeString(want))
 	}
-	cfg, err := bert.LoadConfigDir(dir)
+	cfg, family, err := backbone.LoadConfigDir(dir)
 	if err != nil {
 		return nil, Meta{}, err
 	}
-	if cfg.HiddenSize != a.HiddenSize {
-		return nil, Meta{}, a.fail("head.weight", "hidden size d = %d, config.json has hidden_size %d", a.HiddenSize, cfg.HiddenSize)
+	if cfg.HiddenSize() != a.HiddenSize {
+		return nil, Meta{}, a.fail("head.weight", "hidden size d = %d, config.json has hidden_size %d", a.HiddenSize, cfg.HiddenSize())
 	}
-	if err := bert.LoadWeights(ctx, cfg, set, true); err != nil {
+	if err := family.LoadWeights(ctx, cfg, set, true); err != nil {
 		return nil, Meta{}, fmt.Errorf("%w (in %s)", err, dir)
 	}
 	for _, name := range []string{model.ScopeHead + ".weight", model.ScopeHead + ".bias"} {
@@ -83,7 +83,7 @@ func LoadModelDir(ctx *context.Context, dir string) (*model.Spec, Meta, error) {
 		scope, vname := method.VariablePath(name)
 		method.SetVariable(ctx, scope, vname, tensorOf(data, shape))
 	}
-	spec := &model.Spec{Bert: cfg, Method: a.Method, Head: a.Head, NumLabels: a.NumLabels, Dropout: cfg.HiddenDropoutProb}
+	spec := &model.Spec{Backbone: cfg, Method: a.Method, Head: a.Head, NumLabels: a.NumLabels, Dropout: cfg.HiddenDropout()}
 	spec.Method.PrefixLens = nil
 	if err := spec.Validate(); err != nil {
 		return nil, Meta{}, a.fail("", "%v", err)

@@ -57,7 +57,7 @@ func TestModelDirRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(*spec2.Bert, *spec.Bert) || spec2.Head != spec.Head || spec2.NumLabels != spec.NumLabels ||
+			if !reflect.DeepEqual(spec2.Backbone, spec.Backbone) || spec2.Head != spec.Head || spec2.NumLabels != spec.NumLabels ||
 				spec2.Method.Kind != method.FT || spec2.Dropout != spec.Dropout {
 				t.Errorf("spec %+v, saved %+v", spec2, spec)
 			}
@@ -72,8 +72,8 @@ func TestModelDirRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(*cfg3, *spec.Bert) {
-				t.Errorf("config %+v, saved %+v", cfg3, spec.Bert)
+			if !reflect.DeepEqual(cfg3, spec.Backbone) {
+				t.Errorf("config %+v, saved %+v", cfg3, spec.Backbone)
 			}
 			for _, ts := range bert.Tensors(cfg3) {
 				a := tensors.MustCopyFlatData[float32](bert.Variable(ctx, ts.Name).MustValue())

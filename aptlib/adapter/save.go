@@ -26,7 +26,7 @@ func Save(path string, ctx *context.Context, spec *model.Spec, meta Meta) error 
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("adapter: saving %s: %s", path, fmt.Sprintf(format, args...))
 	}
-	if spec == nil || spec.Bert == nil {
+	if spec == nil || spec.Backbone == nil {
 		return fail("no model spec (or no backbone config in it)")
 	}
 	if spec.Method.Kind.TrainsBackbone() {
@@ -39,7 +39,10 @@ func Save(path string, ctx *context.Context, spec *model.Spec, meta Meta) error 
 	if err != nil {
 		return fail("%v", err)
 	}
-	layout := Layout(&spec.Method, spec.Bert.HiddenSize, spec.HeadOutputs())
+	layout := Layout(&spec.Method, spec.Backbone.HiddenSize(), spec.HeadOutputs())
+	if spec.CreatesPooler() { // the backbone has no pooler: the trained one travels with the head
+		layout = append(layout, PoolerLayout(spec.Backbone.HiddenSize())...)
+	}
 	out := make([]safetensors.Tensor, 0, len(layout))
 	for _, want := range layout {
 		data, err := variableData(ctx, want)

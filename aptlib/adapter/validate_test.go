@@ -159,7 +159,7 @@ func TestApplyErrors(t *testing.T) {
 	}
 	ctx, cfg := freshBackbone(t, false)
 	wide := *cfg
-	wide.HiddenSize, wide.NumAttentionHeads = 64, 4
+	wide.HiddenDim, wide.NumAttentionHeads = 64, 4
 	if _, err := a.Apply(ctx, &wide); err == nil || !strings.Contains(err.Error(), "hidden size d = 32") || !strings.Contains(err.Error(), "hidden_size 64") {
 		t.Errorf("hidden size: got %v", err)
 	}

@@ -120,6 +120,22 @@ type Family struct {
 	InitRandom func(ctx *context.Context, c Config, seed uint64, trainable bool)
 	// LoadTokenizer reads the directory's tokenizer files.
 	LoadTokenizer func(dir string, c Config) (Tokenizer, error)
+
+	// Scope is the context scope under which the backbone's variables live
+	// (see VarPath): "bert" for BERT.
+	Scope string
+	// Tensors lists every backbone tensor of c under its canonical name, in
+	// the order of the family's modeling code: the whole name mapping between
+	// checkpoints and the graph code. It is what full fine-tuning trains,
+	// saves (adapter.SaveModelDir) and fingerprints (trainer checkpoints).
+	Tensors func(c Config) []TensorSpec
+	// ConfigJSON returns a config.json for c as transformers writes it for
+	// the family's base model, plus the extra keys (which win).
+	ConfigJSON func(c Config, extra map[string]any) ([]byte, error)
+	// TokenizerFiles are the tokenizer files of a model directory that a
+	// saved fine-tuned model copies, when present; at least one of the
+	// first two must be.
+	TokenizerFiles []string
 }
 
 var (

@@ -34,7 +34,7 @@ func BenchmarkForward(b *testing.B) {
 	} {
 		b.Run(size.name, func(b *testing.B) {
 			c := DefaultConfig()
-			c.NumHiddenLayers, c.HiddenSize, c.NumAttentionHeads, c.IntermediateSize = size.layers, size.d, size.heads, size.ffn
+			c.NumHiddenLayers, c.HiddenDim, c.NumAttentionHeads, c.IntermediateSize = size.layers, size.d, size.heads, size.ffn
 			ctx := context.New()
 			InitRandom(ctx, c, 1, false)
 			backend := testBackend(b)

@@ -16,11 +16,14 @@ import (
 )
 
 // Config is the subset of a HuggingFace BertConfig (config.json) the encoder uses.
-// Field names and defaults follow transformers' configuration_bert.py.
+// Field names and defaults follow transformers' configuration_bert.py, except
+// Type (model_type) and HiddenDim (hidden_size), named so because the
+// backbone.Config methods ModelType and HiddenSize report them. *Config
+// implements backbone.Config and backbone.Detailed.
 type Config struct {
-	ModelType                 string  `json:"model_type,omitempty"`
+	Type                      string  `json:"model_type,omitempty"`
 	VocabSize                 int     `json:"vocab_size"`
-	HiddenSize                int     `json:"hidden_size"`
+	HiddenDim                 int     `json:"hidden_size"`
 	NumHiddenLayers           int     `json:"num_hidden_layers"`
 	NumAttentionHeads         int     `json:"num_attention_heads"`
 	IntermediateSize          int     `json:"intermediate_size"`
@@ -32,12 +35,18 @@ type Config struct {
 	LayerNormEps              float64 `json:"layer_norm_eps"`
 	PadTokenID                int     `json:"pad_token_id"`
 	PositionEmbeddingType     string  `json:"position_embedding_type,omitempty"`
+
+	// NoPooler is set by LoadWeights when the checkpoint has no pooler
+	// tensors (a BertForMaskedLM save): Tensors and NumParameters then leave
+	// the pooler out and Forward's pooler is the created one
+	// (backbone.ScopePooler). It is not a config.json key.
+	NoPooler bool `json:"-"`
 }
 
 // DefaultConfig returns BertConfig's defaults (bert-base-uncased's shape).
 func DefaultConfig() *Config {
 	return &Config{
-		ModelType: "bert", VocabSize: 30522, HiddenSize: 768, NumHiddenLayers: 12,
+		Type: "bert", VocabSize: 30522, HiddenDim: 768, NumHiddenLayers: 12,
 		NumAttentionHeads: 12, IntermediateSize: 3072, HiddenAct: "gelu",
 		HiddenDropoutProb: 0.1, AttentionProbsDropoutProb: 0.1,
 		MaxPositionEmbeddings: 512, TypeVocabSize: 2, LayerNormEps: 1e-12,
@@ -72,10 +81,10 @@ func LoadConfigDir(dir string) (*Config, error) {
 
 // Validate checks the configuration describes an encoder this package can compute.
 func (c *Config) Validate() error {
-	switch c.ModelType {
+	switch c.Type {
 	case "", "bert":
 	default:
-		return fmt.Errorf("model_type %q is not supported (only BERT-architecture encoders: model_type \"bert\")", c.ModelType)
+		return fmt.Errorf("model_type %q is not supported (only BERT-architecture encoders: model_type \"bert\")", c.Type)
 	}
 	if c.PositionEmbeddingType != "" && c.PositionEmbeddingType != "absolute" {
 		return fmt.Errorf("position_embedding_type %q is not supported (only \"absolute\")", c.PositionEmbeddingType)
@@ -84,7 +93,7 @@ func (c *Config) Validate() error {
 		name string
 		v    int
 	}{
-		{"vocab_size", c.VocabSize}, {"hidden_size", c.HiddenSize}, {"num_hidden_layers", c.NumHiddenLayers},
+		{"vocab_size", c.VocabSize}, {"hidden_size", c.HiddenDim}, {"num_hidden_layers", c.NumHiddenLayers},
 		{"num_attention_heads", c.NumAttentionHeads}, {"intermediate_size", c.IntermediateSize},
 		{"max_position_embeddings", c.MaxPositionEmbeddings}, {"type_vocab_size", c.TypeVocabSize},
 	}
@@ -93,8 +102,8 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%s must be positive, got %d", p.name, p.v)
 		}
 	}
-	if c.HiddenSize%c.NumAttentionHeads != 0 {
-		return fmt.Errorf("hidden_size %d is not a multiple of num_attention_heads %d", c.HiddenSize, c.NumAttentionHeads)
+	if c.HiddenDim%c.NumAttentionHeads != 0 {
+		return fmt.Errorf("hidden_size %d is not a multiple of num_attention_heads %d", c.HiddenDim, c.NumAttentionHeads)
 	}
 	if _, err := activation(c.HiddenAct); err != nil {
 		return err
@@ -105,15 +114,53 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// ModelType is "bert" (config.json's model_type, which BertModel does not
+// require: a config without it is BERT).
+func (c *Config) ModelType() string { return "bert" }
+
+// NumLayers is num_hidden_layers.
+func (c *Config) NumLayers() int { return c.NumHiddenLayers }
+
+// HiddenSize is hidden_size, d.
+func (c *Config) HiddenSize() int { return c.HiddenDim }
+
+// NumHeads is num_attention_heads.
+func (c *Config) NumHeads() int { return c.NumAttentionHeads }
+
+// MaxLen is max_position_embeddings: BERT's absolute position table bounds
+// the input length.
+func (c *Config) MaxLen() int { return c.MaxPositionEmbeddings }
+
+// HiddenDropout is hidden_dropout_prob.
+func (c *Config) HiddenDropout() float64 { return c.HiddenDropoutProb }
+
+// AttentionDropout is attention_probs_dropout_prob.
+func (c *Config) AttentionDropout() float64 { return c.AttentionProbsDropoutProb }
+
+// VocabEntries is vocab_size.
+func (c *Config) VocabEntries() int { return c.VocabSize }
+
+// FeedForwardSize is intermediate_size.
+func (c *Config) FeedForwardSize() int { return c.IntermediateSize }
+
+// Activation is hidden_act.
+func (c *Config) Activation() string { return c.HiddenAct }
+
+// HasPooler is false when the checkpoint had no pooler (backbone.PoolerInfo).
+func (c *Config) HasPooler() bool { return !c.NoPooler }
+
 // HeadSize is d/n, the size of one attention head.
-func (c *Config) HeadSize() int { return c.HiddenSize / c.NumAttentionHeads }
+func (c *Config) HeadSize() int { return c.HiddenDim / c.NumAttentionHeads }
 
 // NumParameters is the analytic parameter count of the backbone (embeddings, layers,
 // pooler), as BertModel's num_parameters() reports it.
 func (c *Config) NumParameters() int {
-	d, f, L := c.HiddenSize, c.IntermediateSize, c.NumHiddenLayers
+	d, f, L := c.HiddenDim, c.IntermediateSize, c.NumHiddenLayers
 	emb := (c.VocabSize+c.MaxPositionEmbeddings+c.TypeVocabSize)*d + 2*d
 	layer := 4*(d*d+d) + 2*d + (d*f + f) + (f*d + d) + 2*d
+	if c.NoPooler {
+		return emb + L*layer
+	}
 	return emb + L*layer + d*d + d
 }
 

@@ -137,7 +137,7 @@ func TestGoldenDetectsWrongNumerics(t *testing.T) {
 		{"tanh GELU instead of erf", func(c *Config) { c.HiddenAct = "gelu_new" }},
 		{"scores scaled by 1/sqrt(d) instead of 1/sqrt(d/n)", func(c *Config) {
 			saved := scoreScale
-			scoreScale = func(int) float64 { return 1 / math.Sqrt(float64(c.HiddenSize)) }
+			scoreScale = func(int) float64 { return 1 / math.Sqrt(float64(c.HiddenDim)) }
 			t.Cleanup(func() { scoreScale = saved })
 		}},
 	} {

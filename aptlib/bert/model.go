@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/aptbench/apt/aptlib/backbone"
+
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
@@ -12,51 +14,13 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/layers/activations"
 )
 
-// Inputs of the encoder: int32 tensors of shape [B, T].
-type Inputs struct {
-	IDs     *Node // token ids
-	TypeIDs *Node // token type (segment) ids; nil means all 0
-	Mask    *Node // 1 for real tokens, 0 for padding; nil means no padding
-}
-
-// Hooks let a parameter-efficient method change the computation without a copy of
-// the encoder. A nil hook, or a hook returning nil, costs nothing.
-type Hooks struct {
-	// Prefix is called for each layer i (0-based) with prev, that layer's input
-	// [B, T, d] (the embedding output for i = 0), and the padding mask [B, T]
-	// (bool). It returns key and value slots [B, p_i, d] that are split into
-	// heads and put in front of the layer's projected keys and values (they do
-	// not pass through W_k / W_v), or nil, nil for p_i = 0. Every query attends
-	// to every slot.
-	Prefix func(layer int, prev, mask *Node) (key, value *Node)
-
-	// Prompt, for prompt tuning, returns p embeddings [B, p, d] put in front of
-	// the embedding output (after its LayerNorm). They take part in every layer
-	// and are dropped from Output.Sequence; the pooler still reads the [CLS] token.
-	Prompt func(embeddings *Node) *Node
-}
-
-// Output of the encoder.
-type Output struct {
-	Sequence *Node   // [B, T, d]: the last layer's output for the real input positions
-	Hidden   []*Node // L+1 entries [B, T', d]: embedding output, then each layer's output (T' includes prompt slots)
-	Mask     *Node   // [B, T] bool padding mask
-
-	ctx    *context.Context
-	cfg    *Config
-	pooled *Node
-}
-
-// Pooled is BertPooler's output [B, d]: dense + tanh on the [CLS] token. It is
-// built on first use: in GoMLX v0.26.0 the pure-Go backend fails at run time
-// ("index out of range") when a graph holds variables that no output uses, so
-// token-level heads must not build the pooler at all.
-func (o *Output) Pooled() *Node {
-	if o.pooled == nil {
-		o.pooled = Tanh(linear(o.ctx, "pooler.dense", FirstToken(o.Sequence)))
-	}
-	return o.pooled
-}
+// Inputs, Hooks and Output are the backbone contract's types (package
+// backbone), under the names this package has always used.
+type (
+	Inputs = backbone.Inputs
+	Hooks  = backbone.Hooks
+	Output = backbone.Output
+)
 
 // Forward computes BertModel's forward pass, as in transformers' modeling_bert.py,
 // reading the backbone's variables from ctx (see LoadWeights). Dropout follows
@@ -97,7 +61,7 @@ func forward(ctx *context.Context, c *Config, in Inputs, positionIDs *Node, hook
 			attnMask = Concatenate([]*Node{trues(g, batch, numPrompt), mask}, 1)
 		}
 	}
-	out := &Output{Mask: mask, Hidden: []*Node{x}, ctx: ctx, cfg: c}
+	out := &Output{Mask: mask, Hidden: []*Node{x}, Pool: func(seq *Node) *Node { return pooler(ctx, c, seq) }}
 	for i := range c.NumHiddenLayers {
 		var pk, pv *Node
 		if hooks.Prefix != nil {
@@ -119,13 +83,16 @@ func forward(ctx *context.Context, c *Config, in Inputs, positionIDs *Node, hook
 	return out
 }
 
-// FirstToken returns x[:, 0, :] of x [B, T, d] as a masked sum, whose gradient
-// the pure-Go backend can compute (Slice's gradient, Pad, is not implemented there).
-func FirstToken(x *Node) *Node {
-	g := x.Graph()
-	seqLen := x.Shape().Dimensions[1]
-	first := Equal(Iota(g, shapes.Make(dtypes.Int32, 1, seqLen, 1), 1), ScalarZero(g, dtypes.Int32))
-	return ReduceSum(Mul(x, ConvertDType(first, x.DType())), 1)
+// pooler is BertPooler: dense + tanh on the [CLS] token, [B, d]. Without a
+// pooler in the checkpoint (c.NoPooler) the dense layer is the created one
+// (backbone.ScopePooler, input-major weight).
+func pooler(ctx *context.Context, c *Config, seq *Node) *Node {
+	first := FirstToken(seq)
+	if c.NoPooler {
+		w, b := backbone.CreatedPooler(ctx, seq.Graph())
+		return Tanh(Add(MatMulLast(first, w), InsertAxes(b, 0)))
+	}
+	return Tanh(linear(ctx, "pooler.dense", first))
 }
 
 // trues is a bool tensor of the given dimensions, all true.
@@ -262,33 +229,16 @@ func dropout(ctx *context.Context, x *Node, rate float64) *Node {
 	return layers.DropoutStatic(ctx, x, rate)
 }
 
-// BackboneDropout is the backbone's dropout rate in training, given the
-// config's rate for that place (hidden_dropout_prob or
-// attention_probs_dropout_prob) and the context parameter
-// ParamBackboneDropout: absent, true or a negative number keeps the config's
-// rate; false turns dropout off; a number >= 0 replaces both config rates.
+// BackboneDropout is backbone.Dropout: the backbone's dropout rate in
+// training, given the config's rate for that place and the context parameter
+// ParamBackboneDropout.
 func BackboneDropout(ctx *context.Context, configRate float64) float64 {
-	v, found := ctx.GetParam(ParamBackboneDropout)
-	if !found || v == nil {
-		return configRate
-	}
-	switch x := v.(type) {
-	case bool:
-		if !x {
-			return 0
-		}
-	case float64:
-		if x >= 0 {
-			return x
-		}
-	}
-	return configRate
+	return backbone.Dropout(ctx, configRate)
 }
 
-// ParamBackboneDropout is the context parameter that sets the backbone's own
-// dropout in training (see BackboneDropout). By default the config's rates
-// apply, as P-Tuning v2 trains with model.train().
-const ParamBackboneDropout = "backbone_dropout"
+// ParamBackboneDropout is backbone.ParamDropout, the context parameter that
+// sets the backbone's own dropout in training.
+const ParamBackboneDropout = backbone.ParamDropout
 
 // param returns the graph node of the backbone tensor with the canonical name.
 func param(ctx *context.Context, g *Graph, name string) *Node {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/aptbench/apt/aptlib/safetensors"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -20,17 +21,14 @@ const Scope = "bert"
 // TensorSpec is one backbone tensor: its canonical HuggingFace name (BertModel,
 // no "bert." prefix, LayerNorm as weight/bias) and its shape. Linear weights keep
 // PyTorch's [out, in] layout.
-type TensorSpec struct {
-	Name  string
-	Shape []int
-}
+type TensorSpec = backbone.TensorSpec
 
 // Tensors lists every tensor of the backbone, in the order of modeling_bert.py.
 // This is the whole name mapping between checkpoints and the graph code.
 func Tensors(c *Config) []TensorSpec {
-	d, f := c.HiddenSize, c.IntermediateSize
+	d, f := c.HiddenDim, c.IntermediateSize
 	var specs []TensorSpec
-	add := func(name string, shape ...int) { specs = append(specs, TensorSpec{name, shape}) }
+	add := func(name string, shape ...int) { specs = append(specs, TensorSpec{Name: name, Shape: shape}) }
 	linear := func(name string, out, in int) {
 		add(name+".weight", out, in)
 		add(name+".bias", out)
@@ -54,7 +52,9 @@ func Tensors(c *Config) []TensorSpec {
 		linear(p+"output.dense", d, f)
 		layerNorm(p + "output.LayerNorm")
 	}
-	linear("pooler.dense", d, d)
+	if !c.NoPooler {
+		linear("pooler.dense", d, d)
+	}
 	return specs
 }
 
@@ -74,24 +74,21 @@ func CheckpointNames(canonical string) []string {
 }
 
 // varPath splits a canonical tensor name into the context scope and variable name.
-func varPath(name string) (scope, varName string) {
-	i := strings.LastIndexByte(name, '.')
-	return "/" + Scope + "/" + strings.ReplaceAll(name[:i], ".", "/"), name[i+1:]
-}
+func varPath(name string) (scope, varName string) { return backbone.VarPath(Scope, name) }
 
 // WeightSource is what weights are read from: a safetensors.Set (a model
 // directory) satisfies it.
-type WeightSource interface {
-	Info(name string) (safetensors.TensorInfo, bool)
-	Float32(name string) ([]float32, []int, error)
-}
+type WeightSource = backbone.WeightSource
 
 // LoadWeights reads every backbone tensor from src into ctx (under Scope) as
 // float32 variables, trainable only when trainable is true (full fine-tuning).
 // Extra tensors in src (e.g. "cls.*" heads) are ignored. A missing tensor, or one
 // whose shape differs from what config.json implies, is an error naming the
-// tensor and both shapes.
+// tensor and both shapes. A checkpoint with neither pooler tensor (saved from
+// BertForMaskedLM) loads with c.NoPooler set; one with only one of them is an
+// error.
 func LoadWeights(ctx *context.Context, c *Config, src WeightSource, trainable bool) error {
+	c.NoPooler = !hasAny(src, "pooler.dense.weight") && !hasAny(src, "pooler.dense.bias")
 	for _, spec := range Tensors(c) {
 		var found string
 		for _, n := range CheckpointNames(spec.Name) {
@@ -118,6 +115,16 @@ func LoadWeights(ctx *context.Context, c *Config, src WeightSource, trainable bo
 		setVariable(ctx, spec, data, trainable)
 	}
 	return nil
+}
+
+// hasAny reports whether src holds the canonical tensor under any of its names.
+func hasAny(src WeightSource, canonical string) bool {
+	for _, n := range CheckpointNames(canonical) {
+		if _, ok := src.Info(n); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // weightFile names the file of src holding tensor name, for messages.

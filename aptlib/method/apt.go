@@ -3,7 +3,7 @@ package method
 import (
 	"strconv"
 
-	"github.com/aptbench/apt/aptlib/bert"
+	"github.com/aptbench/apt/aptlib/backbone"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
@@ -58,7 +58,7 @@ func (m prefixMethod) gateScale(ctx *context.Context, c *Config, i int, prev, ma
 		h := poolForGate(c.GatePooling, prev, mask)
 		w := variable(ctx, g, "/"+ScopeGate+"/"+layer, "weight")
 		b := variable(ctx, g, "/"+ScopeGate+"/"+layer, "bias")
-		alpha := Sigmoid(Add(bert.MatMulLast(h, w), InsertAxes(b, 0)))
+		alpha := Sigmoid(Add(backbone.MatMulLast(h, w), InsertAxes(b, 0)))
 		if gates != nil {
 			gates.Alpha[i] = alpha
 		}
@@ -82,7 +82,7 @@ func (m prefixMethod) gateScale(ctx *context.Context, c *Config, i int, prev, ma
 // mean over real tokens (mask [B, T] bool), or the first token.
 func poolForGate(pooling string, prev, mask *Node) *Node {
 	if pooling == PoolCLS {
-		return bert.FirstToken(prev)
+		return backbone.FirstToken(prev)
 	}
 	m := ConvertDType(mask, prev.DType())                             // [B, T]
 	sum := ReduceSum(Mul(prev, InsertAxes(m, -1)), 1)                 // [B, d]

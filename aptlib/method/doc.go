@@ -14,7 +14,7 @@
 // and add gates). Its Info says its name, aliases, one-line description and
 // traits (whether Config.PrefixLens or PromptLen apply, which gates it has,
 // whether it trains the backbone); Tensors lists its tensors with shapes and
-// initial values; Hooks wires it into the backbone (bert.Hooks); FromShapes
+// initial values; Hooks wires it into the backbone (backbone.Hooks); FromShapes
 // reads the lengths an adapter file's metadata left open from its tensors.
 // The registry table (registry.go) lists them in the order of the paper's
 // tables, and everything else walks it: Kinds, ParseKind, Create,

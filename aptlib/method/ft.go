@@ -1,7 +1,7 @@
 package method
 
 import (
-	"github.com/aptbench/apt/aptlib/bert"
+	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
@@ -16,6 +16,6 @@ func (ft) Info() Info {
 
 func (ft) Tensors(*Config, int) []Tensor { return nil }
 
-func (ft) Hooks(*context.Context, *Config, *Gates) *bert.Hooks { return nil }
+func (ft) Hooks(*context.Context, *Config, *Gates) *backbone.Hooks { return nil }
 
 func (ft) FromShapes(*Config, map[string][]int) (map[int]string, error) { return nil, nil }

@@ -158,7 +158,7 @@ func runGolden(t *testing.T, be backends.Backend, gd *aptGolden, ci int, mutate 
 		}
 	}
 
-	spec := &model.Spec{Bert: cfg, Method: mc, Head: model.SequenceClassification, NumLabels: gd.NumLabels}
+	spec := &model.Spec{Backbone: cfg, Method: mc, Head: model.SequenceClassification, NumLabels: gd.NumLabels}
 	if err := spec.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"github.com/aptbench/apt/aptlib/bert"
+	"github.com/aptbench/apt/aptlib/backbone"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -115,7 +115,7 @@ type Gates struct {
 // reading its variables from ctx. If gates is non-nil it gets one entry per
 // layer, filled with the gate nodes of the layers that have them. FT (and an
 // unknown kind) returns nil.
-func Hooks(ctx *context.Context, c *Config, gates *Gates) *bert.Hooks {
+func Hooks(ctx *context.Context, c *Config, gates *Gates) *backbone.Hooks {
 	if gates != nil {
 		n := len(c.PrefixLens)
 		gates.Alpha, gates.Lambda = make([]*Node, n), make([]*Node, n)

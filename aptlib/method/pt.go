@@ -3,7 +3,7 @@ package method
 import (
 	"fmt"
 
-	"github.com/aptbench/apt/aptlib/bert"
+	"github.com/aptbench/apt/aptlib/backbone"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/layers"
@@ -27,8 +27,8 @@ func (pt) Tensors(c *Config, d int) []Tensor {
 
 // Hooks puts the prompt [B, p, d] in front of the embeddings, with prefix
 // dropout in training.
-func (pt) Hooks(ctx *context.Context, c *Config, _ *Gates) *bert.Hooks {
-	return &bert.Hooks{Prompt: func(emb *Node) *Node {
+func (pt) Hooks(ctx *context.Context, c *Config, _ *Gates) *backbone.Hooks {
+	return &backbone.Hooks{Prompt: func(emb *Node) *Node {
 		e := variable(ctx, emb.Graph(), "/"+ScopePrompt, "embedding")
 		return layers.DropoutStatic(ctx, BroadcastPrefix(e, emb.Shape().Dimensions[0]), c.PrefixDropout)
 	}}

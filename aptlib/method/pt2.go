@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/aptbench/apt/aptlib/bert"
+	"github.com/aptbench/apt/aptlib/backbone"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/layers"
@@ -58,8 +58,8 @@ func (m prefixMethod) Tensors(c *Config, d int) []Tensor {
 	return out
 }
 
-func (m prefixMethod) Hooks(ctx *context.Context, c *Config, gates *Gates) *bert.Hooks {
-	return &bert.Hooks{Prefix: func(layer int, prev, mask *Node) (*Node, *Node) {
+func (m prefixMethod) Hooks(ctx *context.Context, c *Config, gates *Gates) *backbone.Hooks {
+	return &backbone.Hooks{Prefix: func(layer int, prev, mask *Node) (*Node, *Node) {
 		return m.prefix(ctx, c, layer, prev, mask, gates)
 	}}
 }

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/aptbench/apt/aptlib/bert"
+	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
@@ -27,7 +27,7 @@ type Method interface {
 	// variables of Tensors from ctx; nil runs the plain backbone. gates, when
 	// non-nil, has one entry per layer (Hooks allocates them) for the method to
 	// fill with its gate nodes.
-	Hooks(ctx *context.Context, c *Config, gates *Gates) *bert.Hooks
+	Hooks(ctx *context.Context, c *Config, gates *Gates) *backbone.Hooks
 	// FromShapes completes c, read from an adapter file's metadata, with the
 	// lengths the metadata left open (PrefixLens when nil, PromptLen when 0),
 	// from the file's tensor shapes by adapter name. from[i] names the tensor

@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -39,10 +40,11 @@ import (
 	"time"
 
 	"github.com/aptbench/apt/aptlib/adapter"
-	"github.com/aptbench/apt/aptlib/bert"
+	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
 	"github.com/aptbench/apt/aptlib/trainer"
+	"github.com/aptbench/apt/internal/fakefamily"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
@@ -50,7 +52,9 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-const suiteModel = "testdata/tiny-bert-3l"
+// suiteModel is the suite's model directory: the BERT checkpoint, or, for
+// TestMethodSuiteOtherFamily, the same weights as another family.
+var suiteModel = "testdata/tiny-bert-3l"
 
 // suiteLens are the per-layer prefix lengths of the suite: unequal, one layer without.
 var suiteLens = []int{3, 0, 2}
@@ -95,20 +99,30 @@ func suiteMethodConfig(kind method.Kind, numLayers int) method.Config {
 func suiteNewModel(t testing.TB, mc method.Config) (*context.Context, *model.Spec) {
 	t.Helper()
 	ctx := context.New()
-	cfg, err := bert.LoadDir(ctx, suiteModel, true)
+	cfg, _, err := backbone.LoadDir(ctx, suiteModel, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mc.Kind.HasPrefix() && len(mc.PrefixLens) != cfg.NumHiddenLayers {
-		t.Fatalf("suite lengths %v for a %d-layer backbone", mc.PrefixLens, cfg.NumHiddenLayers)
+	if mc.Kind.HasPrefix() && len(mc.PrefixLens) != cfg.NumLayers() {
+		t.Fatalf("suite lengths %v for a %d-layer backbone", mc.PrefixLens, cfg.NumLayers())
 	}
-	spec := &model.Spec{Bert: cfg, Method: mc, Head: model.SequenceClassification, NumLabels: 2, Dropout: 0.1}
+	spec := &model.Spec{Backbone: cfg, Method: mc, Head: model.SequenceClassification, NumLabels: 2, Dropout: 0.1}
 	if err := spec.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	method.Create(ctx, &spec.Method, cfg.HiddenSize, 7)
+	method.Create(ctx, &spec.Method, cfg.HiddenSize(), 7)
 	model.CreateHead(ctx, spec, 8)
 	return ctx, spec
+}
+
+// suiteFamily is the registered family of the spec's backbone.
+func suiteFamily(t testing.TB, spec *model.Spec) *backbone.Family {
+	t.Helper()
+	f, err := spec.Family()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
 
 // suiteFullBatch is every example in one padded batch of length seqLen.
@@ -149,14 +163,15 @@ type suiteOutputs struct {
 	seqLen              int
 }
 
-// suiteForward runs bert.Forward with the method's hooks (sequence, pooled, alphas) and
+// suiteForward runs the family's Forward with the method's hooks (sequence, pooled, alphas) and
 // model.Forward (logits) on a batch, in inference mode.
 func suiteForward(t testing.TB, be backends.Backend, ctx *context.Context, spec *model.Spec, b *model.Batch) suiteOutputs {
 	t.Helper()
 	alphaLayers, _ := spec.Method.GateLayout()
+	family := suiteFamily(t, spec)
 	exec, err := context.NewExec(be, ctx, func(ctx *context.Context, ids, types, mask *Node) []*Node {
 		gates := &method.Gates{}
-		out := bert.Forward(ctx, spec.Bert, bert.Inputs{IDs: ids, TypeIDs: types, Mask: mask}, method.Hooks(ctx, &spec.Method, gates))
+		out := family.Forward(ctx, spec.Backbone, backbone.Inputs{IDs: ids, TypeIDs: types, Mask: mask}, method.Hooks(ctx, &spec.Method, gates))
 		logits, _ := model.Forward(ctx, spec, model.Inputs{IDs: ids, TypeIDs: types, Mask: mask})
 		outs := []*Node{out.Sequence, out.Pooled(), logits}
 		for i, a := range gates.Alpha {
@@ -212,12 +227,13 @@ func suiteSameBits(t testing.TB, what string, want, got suiteOutputs) {
 	eq("logits", want.logits, got.logits)
 }
 
-// suiteBackboneBits snapshots every backbone tensor (bert.Tensors) as float32 bits.
-func suiteBackboneBits(t testing.TB, ctx *context.Context, cfg *bert.Config) map[string][]uint32 {
+// suiteBackboneBits snapshots every backbone tensor (the family's Tensors) as float32 bits.
+func suiteBackboneBits(t testing.TB, ctx *context.Context, s *model.Spec) map[string][]uint32 {
 	t.Helper()
 	out := map[string][]uint32{}
-	for _, spec := range bert.Tensors(cfg) {
-		v := bert.Variable(ctx, spec.Name)
+	family := suiteFamily(t, s)
+	for _, spec := range family.Tensors(s.Backbone) {
+		v := family.Variable(ctx, spec.Name)
 		if v == nil {
 			t.Fatalf("no backbone variable %s", spec.Name)
 		}
@@ -259,7 +275,46 @@ func suiteLearnSettings(kind method.Kind) (lr float64, steps int) {
 	return 5e-2, 120
 }
 
-func TestMethodSuite(t *testing.T) {
+func TestMethodSuite(t *testing.T) { runMethodSuite(t) }
+
+// TestMethodSuiteOtherFamily runs the whole suite on a second family
+// (internal/fakefamily, model_type "fakebert": attention-only layers on the
+// suite checkpoint's weights, mean pooling, its own variable scope): the
+// methods, the head, the trainer and the adapters reach the backbone only
+// through package backbone.
+func TestMethodSuiteOtherFamily(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"model.safetensors", "vocab.txt"} {
+		data, err := os.ReadFile(filepath.Join(suiteModel, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := os.ReadFile(filepath.Join(suiteModel, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = []byte(strings.Replace(string(cfg), `"model_type": "bert"`, `"model_type": "`+fakefamily.ModelType+`"`, 1))
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	saved := suiteModel
+	suiteModel = dir
+	t.Cleanup(func() { suiteModel = saved })
+	ctx, spec := suiteNewModel(t, suiteMethodConfig(method.APT, 3))
+	if got := spec.Backbone.ModelType(); got != fakefamily.ModelType {
+		t.Fatalf("loaded model_type %q, want %q", got, fakefamily.ModelType)
+	}
+	if v := ctx.GetVariableByScopeAndName("/"+fakefamily.Scope+"/embeddings/word_embeddings", "weight"); v == nil {
+		t.Fatalf("no %s variables: the backbone was not loaded by its family", fakefamily.Scope)
+	}
+	runMethodSuite(t)
+}
+
+func runMethodSuite(t *testing.T) {
 	be := goBackend(t)
 	data := suiteMarkerTask(64, 1)
 	evalBatch := suiteFullBatch(t, data, 16)
@@ -269,7 +324,7 @@ func TestMethodSuite(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			kindStart := time.Now()
 			ctx, spec := suiteNewModel(t, suiteMethodConfig(kind, 3))
-			before := suiteBackboneBits(t, ctx, spec.Bert)
+			before := suiteBackboneBits(t, ctx, spec)
 			trained := false
 
 			t.Run("learns", func(t *testing.T) {
@@ -300,7 +355,7 @@ func TestMethodSuite(t *testing.T) {
 				if !trained {
 					t.Skip("no training run")
 				}
-				after := suiteBackboneBits(t, ctx, spec.Bert)
+				after := suiteBackboneBits(t, ctx, spec)
 				changed := 0
 				for name, b := range before {
 					if !slices.Equal(b, after[name]) {
@@ -363,7 +418,7 @@ func suiteAdapterRoundTrip(t *testing.T, be backends.Backend, ctx *context.Conte
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := bert.LoadDir(ctx2, suiteModel, false)
+		cfg, _, err := backbone.LoadDir(ctx2, suiteModel, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -435,14 +490,15 @@ func suiteCheckGradients(t *testing.T, be backends.Backend, kind method.Kind, b 
 	// pins them to the adapter format's names), then the head's.
 	wantVars := map[string]bool{}
 	m, _ := method.Lookup(kind)
-	for _, ts := range m.Tensors(&spec.Method, spec.Bert.HiddenSize) {
+	for _, ts := range m.Tensors(&spec.Method, spec.Backbone.HiddenSize()) {
 		scope, name := method.VariablePath(ts.Name)
 		wantVars[scope+"/"+name] = true
 	}
 	wantVars["/head/weight"], wantVars["/head/bias"] = true, true
 	if kind.TrainsBackbone() {
-		for _, ts := range bert.Tensors(spec.Bert) {
-			wantVars[suiteVarName(bert.Variable(ctx, ts.Name))] = true
+		family := suiteFamily(t, spec)
+		for _, ts := range family.Tensors(spec.Backbone) {
+			wantVars[suiteVarName(family.Variable(ctx, ts.Name))] = true
 		}
 	}
 
@@ -593,7 +649,7 @@ func suiteCheckEqualsPT2(t *testing.T, be backends.Backend, kind method.Kind, b 
 	if len(variants) == 0 {
 		t.Skipf("the suite knows no gate setting that makes %s exactly PT-2", kind)
 	}
-	d := specPT2.Bert.HiddenSize
+	d := specPT2.Backbone.HiddenSize()
 	for _, vr := range variants {
 		mc := suiteMethodConfig(kind, 3)
 		ctx, spec := suiteNewModel(t, mc)
@@ -661,9 +717,10 @@ func suiteCheckZeroPrefix(t *testing.T, be backends.Backend, kind method.Kind, b
 		}
 	}
 	got := suiteForward(t, be, ctx, spec, b)
-	// The plain backbone: bert.Forward without hooks, the head on its pooled output.
+	// The plain backbone: the family's Forward without hooks, the head on its pooled output.
+	family := suiteFamily(t, spec)
 	exec, err := context.NewExec(be, ctx, func(ctx *context.Context, ids, types, mask *Node) []*Node {
-		out := bert.Forward(ctx, spec.Bert, bert.Inputs{IDs: ids, TypeIDs: types, Mask: mask}, nil)
+		out := family.Forward(ctx, spec.Backbone, backbone.Inputs{IDs: ids, TypeIDs: types, Mask: mask}, nil)
 		w := ctx.GetVariableByScopeAndName("/"+model.ScopeHead, "weight").ValueGraph(ids.Graph())
 		bias := ctx.GetVariableByScopeAndName("/"+model.ScopeHead, "bias").ValueGraph(ids.Graph())
 		return []*Node{out.Sequence, out.Pooled(), Add(MatMul(out.Pooled(), w), InsertAxes(bias, 0))}
@@ -728,7 +785,7 @@ func suiteCheckPadding(t *testing.T, be backends.Backend, kind method.Kind, data
 	}
 	clean := suiteFullBatch(t, data, longest)
 	ref := suiteForward(t, be, ctx, spec, clean)
-	d := spec.Bert.HiddenSize
+	d := spec.Backbone.HiddenSize()
 	// compare returns the largest |a-b| and |a-b| / max(1, |a|) over the real
 	// positions of the sequence output, the pooled output, the logits and alphas.
 	compare := func(got suiteOutputs) (abs, rel float64) {

@@ -1,5 +1,5 @@
 // Package model puts the pieces of a trainable model together: the frozen (or,
-// for FT, trainable) BERT backbone, a method's hooks (package method) and a task
+// for FT, trainable) backbone of any registered family (package backbone), a method's hooks (package method) and a task
 // head, and defines the loss. Everything here is graph code; the trainer and the
 // workbench drive it.
 package model
@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/aptbench/apt/aptlib/bert"
+	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/tasks"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -43,7 +43,9 @@ const IgnoreLabel = -100
 
 // Spec is everything that shapes the graph.
 type Spec struct {
-	Bert      *bert.Config
+	// Backbone is the loaded config.json; its ModelType names the registered
+	// family that computes it (see Family).
+	Backbone  backbone.Config
 	Method    method.Config
 	Head      Head
 	NumLabels int     // number of classes (MultipleChoice: ignored, one score per choice)
@@ -52,10 +54,13 @@ type Spec struct {
 
 // Validate checks the spec.
 func (s *Spec) Validate() error {
-	if s.Bert == nil {
+	if s.Backbone == nil {
 		return fmt.Errorf("model: no backbone config")
 	}
-	if err := s.Method.Validate(s.Bert.NumHiddenLayers); err != nil {
+	if _, err := s.Family(); err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	if err := s.Method.Validate(s.Backbone.NumLayers()); err != nil {
 		return err
 	}
 	switch s.Head {
@@ -70,6 +75,9 @@ func (s *Spec) Validate() error {
 	return nil
 }
 
+// Family is the registered family of the backbone (by its model_type).
+func (s *Spec) Family() (*backbone.Family, error) { return backbone.FamilyOf(s.Backbone) }
+
 // HeadOutputs is the head's output width: NumLabels, or 1 for multiple choice.
 func (s *Spec) HeadOutputs() int {
 	if s.Head == MultipleChoice {
@@ -79,9 +87,10 @@ func (s *Spec) HeadOutputs() int {
 }
 
 // CreateHead makes the head's variables: weight [d, n] ~ N(0, 0.02) (BERT's
-// initializer_range), bias 0; from seed.
+// initializer_range), bias 0; from seed. For a backbone without pooler it
+// also creates the pooler (CreatesPooler).
 func CreateHead(ctx *context.Context, s *Spec, seed uint64) {
-	d, n := s.Bert.HiddenSize, s.HeadOutputs()
+	d, n := s.Backbone.HiddenSize(), s.HeadOutputs()
 	rng := rand.New(rand.NewPCG(seed, 0x4ead))
 	w := make([]float32, d*n)
 	for i := range w {
@@ -89,6 +98,42 @@ func CreateHead(ctx *context.Context, s *Spec, seed uint64) {
 	}
 	method.SetVariable(ctx, "/"+ScopeHead, "weight", tensors.FromFlatDataAndDimensions(w, d, n))
 	method.SetVariable(ctx, "/"+ScopeHead, "bias", tensors.FromFlatDataAndDimensions(make([]float32, n), n))
+	if s.CreatesPooler() {
+		createPooler(ctx, d, seed)
+	} else {
+		// A created pooler of an earlier head (before a switch to token
+		// classification) must not linger: the trainer would train it unused.
+		for _, name := range []string{"weight", "bias"} {
+			if ctx.GetVariableByScopeAndName("/"+backbone.ScopePooler, name) != nil {
+				if err := ctx.DeleteVariable("/"+backbone.ScopePooler, name); err != nil {
+					panic(fmt.Errorf("model: removing the created pooler: %w", err))
+				}
+			}
+		}
+	}
+}
+
+// CreatesPooler reports whether the model has a created pooler: the
+// checkpoint has none (backbone.HasPooler), so the pooled-output heads read
+// one that CreateHead makes and that is trained with the head (scope
+// backbone.ScopePooler, saved in the adapter as pooler.weight / pooler.bias).
+// Token classification does not pool and creates none.
+func (s *Spec) CreatesPooler() bool {
+	return s.Backbone != nil && !backbone.HasPooler(s.Backbone) && s.Head != TokenClassification
+}
+
+// createPooler makes the created pooler's variables: weight [d, d]
+// (input-major) ~ N(0, 0.02) (initializer_range of BERT, RoBERTa and
+// DeBERTa), bias 0; from its own stream of seed, so the head's values do not
+// depend on whether a pooler is created.
+func createPooler(ctx *context.Context, d int, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, 0x9001e4))
+	w := make([]float32, d*d)
+	for i := range w {
+		w[i] = float32(rng.NormFloat64() * 0.02)
+	}
+	method.SetVariable(ctx, "/"+backbone.ScopePooler, "weight", tensors.FromFlatDataAndDimensions(w, d, d))
+	method.SetVariable(ctx, "/"+backbone.ScopePooler, "bias", tensors.FromFlatDataAndDimensions(make([]float32, d), d))
 }
 
 // Inputs of the model graph: int32 [N, T] ids, type ids and mask, where N = B for
@@ -104,17 +149,21 @@ type Inputs struct {
 func Forward(ctx *context.Context, s *Spec, in Inputs) (logits *Node, gates *method.Gates) {
 	gates = &method.Gates{}
 	hooks := method.Hooks(ctx, &s.Method, gates)
-	out := bert.Forward(ctx, s.Bert, bert.Inputs{IDs: in.IDs, TypeIDs: in.TypeIDs, Mask: in.Mask}, hooks)
+	family, err := s.Family()
+	if err != nil {
+		panic(fmt.Errorf("model: %w", err)) // Validate, which every caller runs first, reports it
+	}
+	out := family.Forward(ctx, s.Backbone, backbone.Inputs{IDs: in.IDs, TypeIDs: in.TypeIDs, Mask: in.Mask}, hooks)
 	g := in.IDs.Graph()
 	w := headVar(ctx, g, "weight")
 	b := headVar(ctx, g, "bias")
 	switch s.Head {
 	case TokenClassification:
 		x := layers.DropoutStatic(ctx, out.Sequence, s.Dropout)
-		logits = Add(bert.MatMulLast(x, w), ExpandLeftToRank(b, 3))
+		logits = Add(backbone.MatMulLast(x, w), ExpandLeftToRank(b, 3))
 	default:
 		x := layers.DropoutStatic(ctx, out.Pooled(), s.Dropout)
-		logits = Add(bert.MatMulLast(x, w), InsertAxes(b, 0))
+		logits = Add(backbone.MatMulLast(x, w), InsertAxes(b, 0))
 		if s.Head == MultipleChoice {
 			rows := logits.Shape().Dimensions[0]
 			if in.NumChoices <= 0 || rows%in.NumChoices != 0 {

@@ -161,12 +161,12 @@ func TestMultipleChoiceForward(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := &model.Spec{Bert: cfg, Method: method.Default(method.APT, cfg.NumHiddenLayers), Head: model.MultipleChoice}
+	spec := &model.Spec{Backbone: cfg, Method: method.Default(method.APT, cfg.NumHiddenLayers), Head: model.MultipleChoice}
 	spec.Method.PrefixLens = []int{2, 0, 1}
 	if err := spec.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	method.Create(ctx, &spec.Method, cfg.HiddenSize, 1)
+	method.Create(ctx, &spec.Method, cfg.HiddenDim, 1)
 	model.CreateHead(ctx, spec, 2)
 	mc := []model.Example{
 		{IDs: [][]int32{{3, 11, 4, 12, 4}, {3, 11, 4, 13, 14, 4}}, TypeIDs: [][]int32{{0, 0, 0, 1, 1}, {0, 0, 0, 1, 1, 1}}, Label: 1},

@@ -190,7 +190,7 @@ func runOne(ctx context.Context, c Config, task, m string, seed int, apt *aptRes
 		if err != nil {
 			return fail(err)
 		}
-		out = &aptResult{config: spec.Method, layerScores: g.LayerScores(), hidden: w.Model.Config.HiddenSize}
+		out = &aptResult{config: spec.Method, layerScores: g.LayerScores(), hidden: w.Model.Config.HiddenSize()}
 	}
 	return run, out
 }

@@ -59,7 +59,7 @@ var _ backbone.Config = (*Config)(nil)
 // these keys, so the choice matters only for hand-written ones.
 func DefaultConfig() *Config {
 	return &Config{BERT: bert.Config{
-		ModelType: ModelType, VocabSize: 50265, HiddenSize: 768, NumHiddenLayers: 12,
+		Type: ModelType, VocabSize: 50265, HiddenDim: 768, NumHiddenLayers: 12,
 		NumAttentionHeads: 12, IntermediateSize: 3072, HiddenAct: "gelu",
 		HiddenDropoutProb: 0.1, AttentionProbsDropoutProb: 0.1,
 		MaxPositionEmbeddings: 514, TypeVocabSize: 1, LayerNormEps: 1e-5,
@@ -93,13 +93,13 @@ func LoadConfigDir(dir string) (*Config, error) {
 // compute: BERT's checks, plus a padding id that leaves room in the position
 // table (positions start at pad_token_id + 1).
 func (c *Config) Validate() error {
-	switch c.BERT.ModelType {
+	switch c.BERT.Type {
 	case "", ModelType:
 	default:
-		return fmt.Errorf("model_type %q is not RoBERTa (package roberta reads model_type %q)", c.BERT.ModelType, ModelType)
+		return fmt.Errorf("model_type %q is not RoBERTa (package roberta reads model_type %q)", c.BERT.Type, ModelType)
 	}
 	b := c.BERT
-	b.ModelType = "bert" // the rest of the checks are BERT's
+	b.Type = "bert" // the rest of the checks are BERT's
 	if err := b.Validate(); err != nil {
 		return err
 	}
@@ -120,7 +120,7 @@ func (c *Config) ModelType() string { return ModelType }
 func (c *Config) NumLayers() int { return c.BERT.NumHiddenLayers }
 
 // HiddenSize is hidden_size.
-func (c *Config) HiddenSize() int { return c.BERT.HiddenSize }
+func (c *Config) HiddenSize() int { return c.BERT.HiddenDim }
 
 // NumHeads is num_attention_heads.
 func (c *Config) NumHeads() int { return c.BERT.NumAttentionHeads }

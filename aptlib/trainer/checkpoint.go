@@ -13,8 +13,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/aptbench/apt/aptlib/bert"
 	"github.com/aptbench/apt/aptlib/method"
+	"github.com/aptbench/apt/aptlib/model"
 	"github.com/aptbench/apt/aptlib/safetensors"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -37,7 +37,7 @@ const (
 	ckHead          = "head"   // model.Head
 	ckNumLabels     = "num_labels"
 	ckHeadDropout   = "head_dropout"
-	ckBertConfig    = "bert_config" // JSON of bert.Config (HF keys)
+	ckBertConfig    = "bert_config" // JSON of the backbone config (HF keys; the name is from when only BERT loaded)
 	ckBackbone      = "backbone"    // "frozen" or "trainable"
 	ckBackboneSHA   = "backbone_sha256"
 	ckOptions       = "options" // JSON of Options
@@ -137,7 +137,7 @@ func (t *Trainer) SaveCheckpointMeta(path string, extra map[string]string) error
 	md[ckHead] = string(t.Spec.Head)
 	md[ckNumLabels] = strconv.Itoa(t.Spec.NumLabels)
 	md[ckHeadDropout] = strconv.FormatFloat(t.Spec.Dropout, 'g', -1, 64)
-	md[ckBertConfig] = ckptJSON(t.Spec.Bert)
+	md[ckBertConfig] = ckptJSON(t.Spec.Backbone)
 	md[ckOptions] = ckptJSON(t.Opts)
 	md[ckStep] = strconv.Itoa(t.StepCount)
 	md[ckEpoch] = strconv.Itoa(t.Epoch)
@@ -150,7 +150,7 @@ func (t *Trainer) SaveCheckpointMeta(path string, extra map[string]string) error
 		md[ckBackbone] = "trainable"
 	} else {
 		md[ckBackbone] = "frozen"
-		sum, err := backboneFingerprint(t.Ctx, t.Spec.Bert)
+		sum, err := backboneFingerprint(t.Ctx, t.Spec)
 		if err != nil {
 			return fail("%v", err)
 		}
@@ -240,15 +240,17 @@ func (t *Trainer) checkCheckpoint(fail failFunc, md map[string]string) error {
 	if want := strconv.FormatFloat(t.Spec.Dropout, 'g', -1, 64); md[ckHeadDropout] != want {
 		return fail("made with head dropout %s, this trainer uses %s", md[ckHeadDropout], want)
 	}
-	var bc bert.Config
-	if err := json.Unmarshal([]byte(md[ckBertConfig]), &bc); err != nil {
+	// The saved config is read into a fresh value of this trainer's config
+	// type, so that the comparison is field by field within the family.
+	bc := reflect.New(reflect.TypeOf(t.Spec.Backbone).Elem()).Interface()
+	if err := json.Unmarshal([]byte(md[ckBertConfig]), bc); err != nil {
 		return fail("bert_config metadata: %v", err)
 	}
-	if diff := configDiff(&bc, t.Spec.Bert); diff != "" {
+	if diff := configDiff(bc, t.Spec.Backbone); diff != "" {
 		return fail("made for another backbone: %s", diff)
 	}
 	if md[ckBackbone] == "frozen" {
-		sum, err := backboneFingerprint(t.Ctx, t.Spec.Bert)
+		sum, err := backboneFingerprint(t.Ctx, t.Spec)
 		if err != nil {
 			return fail("%v", err)
 		}
@@ -513,11 +515,15 @@ func (t *Trainer) readHistory(f *safetensors.File, md map[string]string) ([]Gate
 }
 
 // backboneFingerprint is a SHA-256 over the backbone's canonical tensors in
-// the context: name, shape and float32 bytes, in bert.Tensors order.
-func backboneFingerprint(ctx *context.Context, c *bert.Config) (string, error) {
+// the context: name, shape and float32 bytes, in the family's Tensors order.
+func backboneFingerprint(ctx *context.Context, s *model.Spec) (string, error) {
+	family, err := s.Family()
+	if err != nil {
+		return "", err
+	}
 	h := sha256.New()
-	for _, spec := range bert.Tensors(c) {
-		v := bert.Variable(ctx, spec.Name)
+	for _, spec := range family.Tensors(s.Backbone) {
+		v := family.Variable(ctx, spec.Name)
 		if v == nil {
 			return "", fmt.Errorf("the context has no backbone tensor %q", spec.Name)
 		}
@@ -557,8 +563,9 @@ func (t *Trainer) trainFingerprint() string {
 }
 
 // configDiff names the backbone config fields that differ ("" when none).
-func configDiff(saved, have *bert.Config) string {
-	if reflect.DeepEqual(*saved, *have) {
+// saved and have are pointers to configs of one family.
+func configDiff(saved, have any) string {
+	if reflect.DeepEqual(saved, have) {
 		return ""
 	}
 	var a, b map[string]any

@@ -65,8 +65,8 @@ func ckptTrainer(t *testing.T, kind method.Kind, lens []int, cfg *bert.Config, b
 	if kind == method.PT {
 		m.PromptLen = 3
 	}
-	spec := &model.Spec{Bert: cfg, Method: m, Head: model.SequenceClassification, NumLabels: 2, Dropout: 0.1}
-	method.Create(ctx, &spec.Method, cfg.HiddenSize, 7)
+	spec := &model.Spec{Backbone: cfg, Method: m, Head: model.SequenceClassification, NumLabels: 2, Dropout: 0.1}
+	method.Create(ctx, &spec.Method, cfg.HiddenDim, 7)
 	model.CreateHead(ctx, spec, 8)
 	tr, err := New(testbackend.New(t), ctx, spec, data, opts)
 	if err != nil {
@@ -233,7 +233,7 @@ func TestCheckpointMismatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	wide := *tiny
-	wide.HiddenSize = 64
+	wide.HiddenDim = 64
 	cases := []struct {
 		name string
 		tr   func() *Trainer

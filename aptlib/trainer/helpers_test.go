@@ -70,8 +70,8 @@ func setup(t testing.TB, kind method.Kind, head model.Head) (*context.Context, *
 	if kind == method.PT {
 		m.PromptLen = 4
 	}
-	spec := &model.Spec{Bert: cfg, Method: m, Head: head, NumLabels: 2, Dropout: 0.1}
-	method.Create(ctx, &spec.Method, cfg.HiddenSize, 7)
+	spec := &model.Spec{Backbone: cfg, Method: m, Head: head, NumLabels: 2, Dropout: 0.1}
+	method.Create(ctx, &spec.Method, cfg.HiddenDim, 7)
 	model.CreateHead(ctx, spec, 8)
 	return ctx, spec
 }
@@ -94,7 +94,7 @@ func TestTrainAfterPrefixLengthChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec.Method.PrefixLens = []int{2, 2} // layer 0: 4 -> 2 slots
-	method.Create(ctx, &spec.Method, spec.Bert.HiddenSize, 2)
+	method.Create(ctx, &spec.Method, spec.Backbone.HiddenSize(), 2)
 	tr, err = New(be, ctx, spec, data, opts)
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/aptbench/apt/aptlib/bert"
 	"github.com/aptbench/apt/aptlib/model"
 	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
@@ -68,7 +67,7 @@ type Trainer struct {
 }
 
 // New prepares a trainer: the backbone, method and head variables must already be
-// in ctx (bert.LoadWeights / InitRandom, method.Create, model.CreateHead). The
+// in ctx (the family's LoadWeights / InitRandom, method.Create, model.CreateHead). The
 // backbone is frozen unless the method is FT.
 func New(backend backends.Backend, ctx *context.Context, spec *model.Spec, train []model.Example, opts Options) (*Trainer, error) {
 	if err := spec.Validate(); err != nil {
@@ -78,7 +77,11 @@ func New(backend backends.Backend, ctx *context.Context, spec *model.Spec, train
 		return nil, errors.New("trainer: no training examples")
 	}
 	opts = opts.Defaults()
-	bert.SetTrainable(ctx, spec.Bert, spec.Method.Kind.TrainsBackbone())
+	family, err := spec.Family()
+	if err != nil {
+		return nil, fmt.Errorf("trainer: %w", err)
+	}
+	family.SetTrainable(ctx, spec.Backbone, spec.Method.Kind.TrainsBackbone())
 	if err := ctx.SetRNGStateFromSeed(int64(opts.Seed)); err != nil {
 		return nil, err
 	}

@@ -200,3 +200,6 @@ func (t *Tokenizer) split(text string, p *pieces) {
 	}
 	t.basic(text, lo, len(text), p)
 }
+
+// PadID is the id of [PAD], which padding positions hold (backbone.Tokenizer).
+func (t *Tokenizer) PadID() int { return t.pad }

@@ -39,7 +39,7 @@ type Options struct {
 // Config is the demo model's configuration for a vocabulary of vocabSize pieces.
 func Config(vocabSize int) *bert.Config {
 	cfg := bert.DefaultConfig()
-	cfg.VocabSize, cfg.HiddenSize, cfg.NumHiddenLayers, cfg.NumAttentionHeads = vocabSize, 64, 4, 4
+	cfg.VocabSize, cfg.HiddenDim, cfg.NumHiddenLayers, cfg.NumAttentionHeads = vocabSize, 64, 4, 4
 	cfg.IntermediateSize, cfg.MaxPositionEmbeddings = 256, 128
 	return cfg
 }
@@ -86,7 +86,7 @@ func Write(dir string, vocab []byte, o Options) (*bert.Config, error) {
 			}
 		}
 		if spec.Name == "embeddings.word_embeddings.weight" && (o.Positive != nil || o.Negative != nil) {
-			plantSentiment(data, words, cfg.HiddenSize, rng, o.Positive, o.Negative)
+			plantSentiment(data, words, cfg.HiddenDim, rng, o.Positive, o.Negative)
 		}
 		list = append(list, safetensors.Tensor{Name: spec.Name, Shape: spec.Shape, Data: data})
 	}

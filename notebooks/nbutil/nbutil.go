@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/aptbench/apt/aptlib"
+	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/aptbench/apt/aptlib/tasks"
 	"github.com/janpfeifer/gonb/gonbui"
 )
@@ -207,8 +208,12 @@ func open(realText, verbose bool) *aptlib.Workbench {
 
 func describeModel(w *aptlib.Workbench, what string) {
 	c := w.Model.Config
+	vocab := w.Model.Tokenizer.VocabSize()
+	if dc, ok := c.(backbone.Detailed); ok {
+		vocab = dc.VocabEntries() // config.json's vocab_size, as before families
+	}
 	fmt.Printf("%s: %d layers, hidden size %d, %d heads, vocabulary %d, %d backbone parameters\n",
-		what, c.NumHiddenLayers, c.HiddenSize, c.NumAttentionHeads, c.VocabSize, c.NumParameters())
+		what, c.NumLayers(), c.HiddenSize(), c.NumHeads(), vocab, c.NumParameters())
 }
 
 // LoadTask loads benchmark task name (e.g. "cb", "conll04") from the folder

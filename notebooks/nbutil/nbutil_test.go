@@ -96,7 +96,7 @@ func TestDemoModelWithVocab(t *testing.T) {
 	if err := w.LoadModel(dir); err != nil {
 		t.Fatal(err)
 	}
-	if w.Model.Config.NumHiddenLayers != 4 || w.Model.Config.HiddenSize != 64 || w.Model.Tokenizer.VocabSize() != 134 {
+	if w.Model.Config.NumLayers() != 4 || w.Model.Config.HiddenSize() != 64 || w.Model.Tokenizer.VocabSize() != 134 {
 		t.Errorf("model: %+v", w.Model.Config)
 	}
 }
