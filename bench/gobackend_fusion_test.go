@@ -50,7 +50,7 @@ func TestGoBackendFusionBitIdentical(t *testing.T) {
 func trainSmall(t *testing.T, b backends.Backend, kind method.Kind) map[string][]float32 {
 	t.Helper()
 	cfg := bert.DefaultConfig()
-	cfg.NumHiddenLayers, cfg.HiddenSize, cfg.NumAttentionHeads, cfg.IntermediateSize = 2, 32, 2, 64
+	cfg.NumHiddenLayers, cfg.HiddenDim, cfg.NumAttentionHeads, cfg.IntermediateSize = 2, 32, 2, 64
 	cfg.VocabSize = 120
 	ctx := context.New()
 	bert.InitRandom(ctx, cfg, 1, kind == method.FT)
@@ -58,8 +58,8 @@ func trainSmall(t *testing.T, b backends.Backend, kind method.Kind) map[string][
 	if kind.HasPrefix() {
 		m.PrefixLens = method.Uniform(cfg.NumHiddenLayers, 4)
 	}
-	spec := &model.Spec{Bert: cfg, Method: m, Head: model.SequenceClassification, NumLabels: 2, Dropout: 0.1}
-	method.Create(ctx, &spec.Method, cfg.HiddenSize, 2)
+	spec := &model.Spec{Backbone: cfg, Method: m, Head: model.SequenceClassification, NumLabels: 2, Dropout: 0.1}
+	method.Create(ctx, &spec.Method, cfg.HiddenDim, 2)
 	model.CreateHead(ctx, spec, 3)
 	rng := rand.New(rand.NewPCG(4, 5))
 	data := make([]model.Example, 64)
