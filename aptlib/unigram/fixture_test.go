@@ -245,12 +245,19 @@ func spmModel(pieces []testPiece, charsmap []byte, byteFallback bool) []byte {
 	return protowire.AppendBytes(b, ns)
 }
 
-// tokenizerJSON writes the tokenizer.json of a vocabulary. deberta: exactly
-// what DebertaV2Converter makes of the spm.model (Strip, Precompiled,
-// Replace; Metaspace always; [MASK] added after the pieces). variant: the
-// other supported settings (byte fallback, Lowercase, Punctuation isolated,
-// prepend_scheme "first", [MASK] with lstrip).
-func tokenizerJSON(pieces []testPiece, charsmap []byte, variant bool) []byte {
+// jsonOpts are the settings a test tokenizer.json differs in.
+type jsonOpts struct {
+	lower, punct, byteFallback, maskLStrip bool
+	prepend                                string
+}
+
+// tokenizerJSON writes the tokenizer.json of a vocabulary, in the layout
+// DebertaV2Converter makes of an spm.model: [Lowercase], Strip, Precompiled,
+// Replace(" {2,}", " "); [Punctuation(Isolated)], Metaspace; [MASK] added
+// after the pieces; TemplateProcessing [CLS] $A [SEP] $B:1 [SEP]:1. Its
+// converter output has prepend "always" and no lstrip; the "variant" model
+// takes the other settings the loader supports.
+func tokenizerJSON(pieces []testPiece, charsmap []byte, o jsonOpts) []byte {
 	type obj = map[string]any
 	vocab := make([][2]any, len(pieces))
 	for i, p := range pieces {
@@ -261,17 +268,18 @@ func tokenizerJSON(pieces []testPiece, charsmap []byte, variant bool) []byte {
 	for i, s := range []string{"[PAD]", "[CLS]", "[SEP]", "[UNK]"} {
 		added = append(added, obj{"id": i, "content": s, "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true})
 	}
-	added = append(added, obj{"id": maskID, "content": "[MASK]", "single_word": false, "lstrip": variant, "rstrip": false, "normalized": false, "special": true})
+	added = append(added, obj{"id": maskID, "content": "[MASK]", "single_word": false, "lstrip": o.maskLStrip, "rstrip": false, "normalized": false, "special": true})
 	norms := []obj{
 		{"type": "Strip", "strip_left": true, "strip_right": true},
 		{"type": "Precompiled", "precompiled_charsmap": base64.StdEncoding.EncodeToString(charsmap)},
 		{"type": "Replace", "pattern": obj{"Regex": " {2,}"}, "content": " "},
 	}
-	prepend := "always"
+	prepend := o.prepend
 	pre := []obj{}
-	if variant {
+	if o.lower {
 		norms = append([]obj{{"type": "Lowercase"}}, norms...)
-		prepend = "first"
+	}
+	if o.punct {
 		pre = append(pre, obj{"type": "Punctuation", "behavior": "Isolated"})
 	}
 	pre = append(pre, obj{"type": "Metaspace", "replacement": "▁", "prepend_scheme": prepend, "split": true})
@@ -294,7 +302,7 @@ func tokenizerJSON(pieces []testPiece, charsmap []byte, variant bool) []byte {
 			},
 		},
 		"decoder": obj{"type": "Metaspace", "replacement": "▁", "prepend_scheme": prepend, "split": true},
-		"model":   obj{"type": "Unigram", "unk_id": 3, "vocab": vocab, "byte_fallback": variant},
+		"model":   obj{"type": "Unigram", "unk_id": 3, "vocab": vocab, "byte_fallback": o.byteFallback},
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -309,10 +317,23 @@ func tokenizerJSON(pieces []testPiece, charsmap []byte, variant bool) []byte {
 // fixtures are the committed test models, by file name under testdata/.
 func fixtures() map[string][]byte {
 	cm := buildCharsmap(testCharsmapRules)
+	always := jsonOpts{prepend: "always"}
+	lowerPunct := jsonOpts{prepend: "always", lower: true, punct: true, byteFallback: true}
 	return map[string][]byte{
-		"deberta/tokenizer.json": tokenizerJSON(testPieces(false), cm, false),
+		"deberta/tokenizer.json": tokenizerJSON(testPieces(false), cm, always),
 		"deberta/spm.model":      spmModel(testPieces(false), cm, false),
-		"variant/tokenizer.json": tokenizerJSON(testPieces(true), cm, true),
+		"variant/tokenizer.json": tokenizerJSON(testPieces(true), cm,
+			jsonOpts{prepend: "first", lower: true, punct: true, byteFallback: true, maskLStrip: true}),
+		// An spm.model with byte fallback and the tokenizer_config.json flags
+		// do_lower_case and split_by_punct, and the tokenizer.json the
+		// converter makes of them.
+		"lowerpunct/tokenizer.json": tokenizerJSON(testPieces(true), cm, lowerPunct),
+		"lowerpunct/spm/spm.model":  spmModel(testPieces(true), cm, true),
+		"lowerpunct/spm/tokenizer_config.json": []byte(`{"do_lower_case": true, "split_by_punct": true, "vocab_type": "spm",
+ "added_tokens_decoder": {"0": {"content": "[PAD]", "special": true}, "1": {"content": "[CLS]", "special": true},
+  "2": {"content": "[SEP]", "special": true}, "3": {"content": "[UNK]", "special": true},
+  "89": {"content": "[MASK]", "special": true}}}
+`),
 	}
 }
 

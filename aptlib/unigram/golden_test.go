@@ -123,7 +123,7 @@ func checkGolden(t *testing.T, label string, tk *Tokenizer, m goldenModel, cases
 // Both tokenizer.json models equal HF tokenizers on every case.
 func TestGoldenTokenizerJSON(t *testing.T) {
 	models, cases := loadGolden(t)
-	for _, name := range []string{"deberta", "variant"} {
+	for _, name := range []string{"deberta", "variant", "lowerpunct"} {
 		tk, err := FromTokenizerJSON(filepath.Join("testdata", name, "tokenizer.json"))
 		if err != nil {
 			t.Fatal(err)
@@ -157,6 +157,22 @@ func TestGoldenSPMModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkGolden(t, "Load(dir with spm.model)", tk2, m, cases)
+
+	// Byte fallback from the trainer spec; do_lower_case, split_by_punct and
+	// added_tokens_decoder from tokenizer_config.json.
+	tk3, err := Load("testdata/lowerpunct/spm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "lowerpunct/spm", tk3, models["lowerpunct"], cases)
+	// Without the config the same model neither lower-cases nor splits punctuation.
+	tk4, err := FromSPMModel("testdata/lowerpunct/spm/spm.model", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := tk3.Tokenize("HELLO, World"), tk4.Tokenize("HELLO, World"); slices.Equal(a, b) {
+		t.Errorf("tokenizer_config.json flags had no effect: %q", a)
+	}
 }
 
 // spmDiffers lists the cases where SentencePiece itself (the slow tokenizer's

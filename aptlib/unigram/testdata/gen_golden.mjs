@@ -1,6 +1,6 @@
 // gen_golden.mjs writes golden.json, the reference encodings that golden_test.go
 // checks the Go tokenizer against, for the test models of this directory
-// (deberta/tokenizer.json, variant/tokenizer.json, built by fixture_test.go) and
+// (deberta/, variant/ and lowerpunct/tokenizer.json, built by fixture_test.go) and
 // the inputs of cases.json.
 //
 // References:
@@ -78,7 +78,7 @@ if (spmLib) {
 }
 
 const out = { generator: 'aptlib/unigram/testdata/gen_golden.mjs', tokenizers: '0.23.2', models: {} };
-for (const model of ['deberta', 'variant']) {
+for (const model of ['deberta', 'variant', 'lowerpunct']) {
   const file = path.join(here, model, 'tokenizer.json');
   const tk = Tokenizer.fromFile(file);
   const res = [];
