@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -175,6 +176,11 @@ func FromSPMModel(path string, opt Options) (*Tokenizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("unigram: %w", err)
 	}
+	return fromSPMBytes(path, b, opt)
+}
+
+// fromSPMBytes is FromSPMModel on the file's bytes; path names it in errors.
+func fromSPMBytes(path string, b []byte, opt Options) (*Tokenizer, error) {
 	m, err := parseModelProto(b)
 	if err != nil {
 		return nil, fmt.Errorf("unigram: %s: %v", path, err)
@@ -217,8 +223,12 @@ func FromSPMModel(path string, opt Options) (*Tokenizer, error) {
 	var added []AddedToken
 	var ids []int
 	if opt.Added != nil {
-		for id, a := range opt.Added {
-			added, ids = append(added, a), append(ids, id)
+		for id := range opt.Added {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			added = append(added, opt.Added[id])
 		}
 	} else {
 		next := len(m.pieces)
@@ -363,6 +373,11 @@ func FromTokenizerJSON(path string) (*Tokenizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("unigram: %w", err)
 	}
+	return fromTokenizerJSONBytes(path, b)
+}
+
+// fromTokenizerJSONBytes is FromTokenizerJSON on the file's bytes.
+func fromTokenizerJSONBytes(path string, b []byte) (*Tokenizer, error) {
 	var f struct {
 		AddedTokens []struct {
 			ID int `json:"id"`
