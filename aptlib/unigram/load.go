@@ -290,11 +290,11 @@ func newTokenizer(source string, pieces []string, scores []float64, unk int, byt
 			return nil, fmt.Errorf("unigram: %s: piece %d (%q) has score NaN", source, i, p)
 		}
 		t.ids[p] = i // a repeated piece keeps its last id, as tokenizers' token_to_ids
-		t.maxPiece = max(t.maxPiece, len(p))
 		t.minScore = min(t.minScore, scores[i])
 	}
 	// A repeated piece is scored by its last entry too (Unigram::encode_optimized
 	// reads vocab[token_to_ids[piece]]).
+	t.trie = newTrie(t.ids)
 	if byteFB {
 		for b := range 256 {
 			if id, ok := t.ids[fmt.Sprintf("<0x%02X>", b)]; ok {
@@ -327,6 +327,7 @@ func (t *Tokenizer) setAdded(added []AddedToken, ids []int) error {
 			t.vocabSize = max(t.vocabSize, id+1)
 		}
 		t.addedIDs[a.Content] = id
+		t.addedFirst[a.Content[0]] = true
 		t.added = append(t.added, addedToken{
 			content: a.Content, id: id, lstrip: a.LStrip, rstrip: a.RStrip,
 			singleWord: a.SingleWord, normalized: a.Normalized, special: a.Special,

@@ -44,18 +44,19 @@ type addedToken struct {
 
 // Tokenizer is a loaded Unigram tokenizer. It is safe for concurrent use.
 type Tokenizer struct {
-	pieces    []string  // id -> piece (the vocabulary, in model order)
-	scores    []float64 // id -> score (log probability)
-	ids       map[string]int
-	maxPiece  int // longest piece, in bytes
-	minScore  float64
-	unk       int
-	byteFB    bool
-	byteIDs   [256]int // <0xXX> piece ids, -1 when absent (byte fallback)
-	added     []addedToken
-	addedIDs  map[string]int
-	extra     map[int]string // ids of added tokens beyond the vocabulary
-	vocabSize int
+	pieces     []string  // id -> piece (the vocabulary, in model order)
+	scores     []float64 // id -> score (log probability)
+	ids        map[string]int
+	trie       *trie // the pieces, for Viterbi's prefix search
+	minScore   float64
+	unk        int
+	byteFB     bool
+	byteIDs    [256]int // <0xXX> piece ids, -1 when absent (byte fallback)
+	added      []addedToken
+	addedFirst [256]bool // first bytes of the added tokens
+	addedIDs   map[string]int
+	extra      map[int]string // ids of added tokens beyond the vocabulary
+	vocabSize  int
 
 	norm []normStep
 	pre  preTokenizer
@@ -144,6 +145,7 @@ func (t *Tokenizer) encodeText(text string, dst []tok) ([]tok, int) {
 	text = strings.ToValidUTF8(text, "\uFFFD")
 	word := 0
 	var words []string
+	var sc viterbiScratch
 	for _, seg := range t.splitAdded(text) {
 		if seg.id >= 0 {
 			dst = append(dst, tok{int32(seg.id), int32(word)})
@@ -152,7 +154,7 @@ func (t *Tokenizer) encodeText(text string, dst []tok) ([]tok, int) {
 		}
 		words = t.pre.words(seg.s, seg.start == 0, words[:0])
 		for _, w := range words {
-			dst = t.viterbi(w, int32(word), dst)
+			dst = t.viterbi(w, int32(word), dst, &sc)
 			word++
 		}
 	}
@@ -206,6 +208,10 @@ func (t *Tokenizer) matchAdded(s string, normalized bool, base int) []segment {
 	var out []segment
 	last := 0
 	for i := 0; i < len(s); {
+		if !t.addedFirst[s[i]] {
+			i++
+			continue
+		}
 		best := -1
 		for k := range t.added {
 			a := &t.added[k]
@@ -285,51 +291,51 @@ func (t *Tokenizer) wordBoundaryAt(s string, i, j int) bool {
 // unknown nodes fuse into one string, which becomes its own piece when the
 // vocabulary has it, its <0xXX> bytes under byte fallback when all of them
 // exist, else the unknown id.
-func (t *Tokenizer) viterbi(w string, word int32, dst []tok) []tok {
+func (t *Tokenizer) viterbi(w string, word int32, dst []tok, sc *viterbiScratch) []tok {
 	n := len(w)
 	if n == 0 {
 		return dst
 	}
-	type node struct {
-		score float64
-		start int32 // -1: not reached
-		id    int32
+	if cap(sc.best) < n+1 {
+		sc.best = make([]vnode, n+1)
 	}
-	best := make([]node, n+1)
+	best := sc.best[:n+1]
 	for i := range best {
-		best[i].start = -1
+		best[i] = vnode{start: -1}
 	}
+	node := func(score float64, start int, id int32) vnode { return vnode{score, int32(start), id} }
 	unkScore := t.minScore - unkPenalty
 	for i := 0; i < n; {
 		_, mb := utf8.DecodeRuneInString(w[i:])
 		base := best[i].score
 		single := false
-		for j := i + 1; j <= n && j-i <= t.maxPiece; j++ {
-			if j < n && !utf8.RuneStart(w[j]) {
+		for j, nd := i, int32(0); j < n; j++ {
+			if nd = t.trie.next(nd, w[j]); nd < 0 {
+				break
+			}
+			id := t.trie.id[nd]
+			if id < 0 {
 				continue
 			}
-			id, ok := t.ids[w[i:j]]
-			if !ok {
-				continue
-			}
+			// Pieces are valid UTF-8, so a piece ends on a character boundary.
 			c := base + t.scores[id]
-			if b := &best[j]; b.start < 0 || c > b.score {
-				*b = node{c, int32(i), int32(id)}
+			if b := &best[j+1]; b.start < 0 || c > b.score {
+				*b = node(c, i, id)
 			}
-			if j-i == mb {
+			if j+1-i == mb {
 				single = true
 			}
 		}
 		if !single {
 			c := base + unkScore
 			if b := &best[i+mb]; b.start < 0 || c > b.score {
-				*b = node{c, int32(i), int32(t.unk)}
+				*b = node(c, i, int32(t.unk))
 			}
 		}
 		i += mb
 	}
 	// Backtrack, then emit in order.
-	var rev []tok
+	rev := sc.rev[:0]
 	for end := n; end > 0; {
 		b := best[end]
 		start := int(b.start)
@@ -346,7 +352,22 @@ func (t *Tokenizer) viterbi(w string, word int32, dst []tok) []tok {
 	for k := len(rev) - 1; k >= 0; k-- {
 		dst = append(dst, rev[k])
 	}
+	sc.rev = rev
 	return dst
+}
+
+// vnode is a Viterbi lattice position: the best score of a segmentation of
+// the text up to it, where its last piece starts (-1: not reached) and its id.
+type vnode struct {
+	score float64
+	start int32
+	id    int32
+}
+
+// viterbiScratch holds the buffers viterbi reuses across the words of a text.
+type viterbiScratch struct {
+	best []vnode
+	rev  []tok
 }
 
 // unknown appends (in reverse order, for viterbi's backtracking) the ids of a
