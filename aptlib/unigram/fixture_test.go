@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -314,6 +315,25 @@ func tokenizerJSON(pieces []testPiece, charsmap []byte, o jsonOpts) []byte {
 	return buf.Bytes()
 }
 
+// realTokenizerJSON is the tokenizer.json DebertaV2Converter makes of
+// testdata/real/spm.model (trained by SentencePiece, see make_spm.sh): its
+// pieces and scores, its nmt_nfkc charsmap, unk_id 3, [MASK] after the pieces.
+func realTokenizerJSON() []byte {
+	b, err := os.ReadFile("testdata/real/spm.model")
+	if err != nil {
+		panic(err)
+	}
+	m, err := parseModelProto(b)
+	if err != nil || m.unk != 3 || len(m.charsmap) == 0 || m.byteFallback {
+		panic(fmt.Sprintf("testdata/real/spm.model is not the expected model: %v", err))
+	}
+	pieces := make([]testPiece, len(m.pieces))
+	for i := range pieces {
+		pieces[i] = testPiece{m.pieces[i], m.scores[i], m.types[i]}
+	}
+	return tokenizerJSON(pieces, m.charsmap, jsonOpts{prepend: "always"})
+}
+
 // fixtures are the committed test models, by file name under testdata/.
 func fixtures() map[string][]byte {
 	cm := buildCharsmap(testCharsmapRules)
@@ -328,6 +348,7 @@ func fixtures() map[string][]byte {
 		// do_lower_case and split_by_punct, and the tokenizer.json the
 		// converter makes of them.
 		"lowerpunct/tokenizer.json": tokenizerJSON(testPieces(true), cm, lowerPunct),
+		"real/tokenizer.json":       realTokenizerJSON(),
 		"lowerpunct/spm/spm.model":  spmModel(testPieces(true), cm, true),
 		"lowerpunct/spm/tokenizer_config.json": []byte(`{"do_lower_case": true, "split_by_punct": true, "vocab_type": "spm",
  "added_tokens_decoder": {"0": {"content": "[PAD]", "special": true}, "1": {"content": "[CLS]", "special": true},

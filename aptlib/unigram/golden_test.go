@@ -123,7 +123,7 @@ func checkGolden(t *testing.T, label string, tk *Tokenizer, m goldenModel, cases
 // Both tokenizer.json models equal HF tokenizers on every case.
 func TestGoldenTokenizerJSON(t *testing.T) {
 	models, cases := loadGolden(t)
-	for _, name := range []string{"deberta", "variant", "lowerpunct"} {
+	for _, name := range []string{"deberta", "variant", "lowerpunct", "real"} {
 		tk, err := FromTokenizerJSON(filepath.Join("testdata", name, "tokenizer.json"))
 		if err != nil {
 			t.Fatal(err)
@@ -133,20 +133,23 @@ func TestGoldenTokenizerJSON(t *testing.T) {
 }
 
 // The spm.model of the same pieces and charsmap, converted as
-// DebertaV2Converter does, gives the same ids as its tokenizer.json; Load
-// picks it when the directory has no tokenizer.json.
+// DebertaV2Converter does, gives the same ids as its tokenizer.json (for
+// "real", an spm.model trained by SentencePiece with the stock nmt_nfkc
+// charsmap); Load picks it when the directory has no tokenizer.json.
 func TestGoldenSPMModel(t *testing.T) {
 	models, cases := loadGolden(t)
+	for _, name := range []string{"deberta", "real"} {
+		p := filepath.Join("testdata", name, "spm.model")
+		if got := fileSHA(t, p); got != models[name].SPMSHA {
+			t.Fatalf("%s changed since golden.json was written (regenerate it)", p)
+		}
+		tk, err := FromSPMModel(p, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkGolden(t, p, tk, models[name], cases)
+	}
 	m := models["deberta"]
-	if got := fileSHA(t, "testdata/deberta/spm.model"); got != m.SPMSHA {
-		t.Fatal("testdata/deberta/spm.model changed since golden.json was written (regenerate it)")
-	}
-	tk, err := FromSPMModel("testdata/deberta/spm.model", Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkGolden(t, "deberta/spm.model", tk, m, cases)
-
 	dir := t.TempDir()
 	b, _ := os.ReadFile("testdata/deberta/spm.model")
 	if err := os.WriteFile(filepath.Join(dir, "spm.model"), b, 0o644); err != nil {
@@ -175,43 +178,56 @@ func TestGoldenSPMModel(t *testing.T) {
 	}
 }
 
-// spmDiffers lists the cases where SentencePiece itself (the slow tokenizer's
-// sp.encode) gives other ids than HF's fast tokenizer, which the workbench
-// follows, and why:
+// spmDiffers lists, per model, the cases where SentencePiece itself (the
+// slow tokenizer's sp.encode) gives other ids than HF's fast tokenizer, which
+// the workbench follows, and why:
 //   - specials: SentencePiece does not know [CLS] [SEP] [UNK] [MASK] as text
 //     (the slow tokenizer cuts them out itself before calling it);
-//   - "ｘ́" (one grapheme, both "ｘ" and "ｘ́" are keys): SentencePiece's
-//     normalizer takes the longest key ("X"), HF's Precompiled normalizer the
-//     shortest key's replacement for the whole grapheme ("x").
-var spmDiffers = []string{
-	"shortest key wins in a grapheme",
-	"special tokens in text", "special at start", "unk piece literal",
+//   - "ｘ́" (one grapheme of 4 bytes): HF's Precompiled normalizer replaces the
+//     whole grapheme by the replacement of the shortest key it starts with
+//     ("ｘ" -> "x", so the accent is dropped), SentencePiece's normalizer
+//     takes the longest key at each position (deberta: the key "ｘ́" -> "X";
+//     real, whose nmt_nfkc has no such key: "x", then an unknown U+0301);
+//   - decomposed Hangul (L V T jamo, one grapheme of 9 bytes): HF normalizes
+//     a grapheme of 6 bytes or more character by character, so the jamo stay
+//     apart (unknown); SentencePiece's longest key composes them into a syllable.
+var spmDiffers = map[string][]string{
+	"deberta": {
+		"shortest key wins in a grapheme",
+		"special tokens in text", "special at start", "unk piece literal",
+	},
+	"real": {
+		"shortest key wins in a grapheme", "decomposed Hangul",
+		"special tokens in text", "special at start", "unk piece literal",
+	},
 }
 
 // SentencePiece (in wasm) on the same spm.model agrees with the Go encoder
 // (specials left out) on every single text except the documented ones.
 func TestSPMAgreesWithSentencePiece(t *testing.T) {
 	models, cases := loadGolden(t)
-	tk, err := FromSPMModel("testdata/deberta/spm.model", Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for i, c := range cases {
-		g := models["deberta"].Cases[i]
-		if g.SPM == nil {
-			continue
+	for _, name := range []string{"deberta", "real"} {
+		tk, err := FromSPMModel(filepath.Join("testdata", name, "spm.model"), Options{})
+		if err != nil {
+			t.Fatal(err)
 		}
-		n++
-		e := tk.Encode(*c.Text, 0)
-		inner := e.IDs[1 : len(e.IDs)-1]
-		same := slices.Equal(inner, g.SPM)
-		if want := !slices.Contains(spmDiffers, c.Name); same != want {
-			t.Errorf("%q: Go %v, SentencePiece %v; expected equal: %v", c.Name, inner, g.SPM, want)
+		n := 0
+		for i, c := range cases {
+			g := models[name].Cases[i]
+			if g.SPM == nil {
+				continue
+			}
+			n++
+			e := tk.Encode(*c.Text, 0)
+			inner := e.IDs[1 : len(e.IDs)-1]
+			same := slices.Equal(inner, g.SPM)
+			if want := !slices.Contains(spmDiffers[name], c.Name); same != want {
+				t.Errorf("%s %q: Go %v, SentencePiece %v; expected equal: %v", name, c.Name, inner, g.SPM, want)
+			}
 		}
-	}
-	if n < 20 {
-		t.Fatalf("golden.json has SentencePiece ids for %d cases only", n)
+		if n < 20 {
+			t.Fatalf("golden.json has SentencePiece ids for %d %s cases only", n, name)
+		}
 	}
 }
 

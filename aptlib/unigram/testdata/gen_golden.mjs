@@ -1,6 +1,7 @@
 // gen_golden.mjs writes golden.json, the reference encodings that golden_test.go
 // checks the Go tokenizer against, for the test models of this directory
-// (deberta/, variant/ and lowerpunct/tokenizer.json, built by fixture_test.go) and
+// (deberta/, variant/, lowerpunct/ and real/tokenizer.json, written by
+// fixture_test.go; real/spm.model is trained by real/make_spm.sh) and
 // the inputs of cases.json.
 //
 // References:
@@ -8,7 +9,7 @@
 //     DebertaV2TokenizerFast runs), through its Node bindings: ids, tokens, type
 //     ids and word ids of every case, for both tokenizer.json files.
 //   - npm "@agnai/sentencepiece-js" 1.1.1: Google's SentencePiece (C++, in wasm), on
-//     deberta/spm.model: the ids of each single text without specials, recorded
+//     deberta/spm.model and real/spm.model: the ids of each single text without specials, recorded
 //     under "spm" as the slow DebertaV2Tokenizer would see them (sp.encode). They are
 //     informational: golden_test.go reports where they differ from the fast
 //     tokenizer, which the workbench follows.
@@ -71,14 +72,18 @@ async function encodeWords(tk, words) {
   return r;
 }
 
-let spp = null;
+// The models with an spm.model whose SentencePiece ids are recorded.
+const spmModels = ['deberta', 'real'];
+const spps = {};
 if (spmLib) {
-  spp = new spmLib.SentencePieceProcessor();
-  await spp.load(path.join(here, 'deberta', 'spm.model'));
+  for (const m of spmModels) {
+    spps[m] = new spmLib.SentencePieceProcessor();
+    await spps[m].load(path.join(here, m, 'spm.model'));
+  }
 }
 
 const out = { generator: 'aptlib/unigram/testdata/gen_golden.mjs', tokenizers: '0.23.2', models: {} };
-for (const model of ['deberta', 'variant', 'lowerpunct']) {
+for (const model of ['deberta', 'variant', 'lowerpunct', 'real']) {
   const file = path.join(here, model, 'tokenizer.json');
   const tk = Tokenizer.fromFile(file);
   const res = [];
@@ -92,12 +97,14 @@ for (const model of ['deberta', 'variant', 'lowerpunct']) {
       enc = ids0(await tk.encode(c.text));
     }
     const r = { name: c.name, ...enc };
-    if (spp && model === 'deberta' && c.text !== undefined && c.pair === undefined) {
-      r.spm = spp.encodeIds(c.text);
+    if (spps[model] && c.text !== undefined && c.pair === undefined) {
+      r.spm = spps[model].encodeIds(c.text);
     }
     res.push(r);
   }
   out.models[model] = { tokenizer_json_sha256: sha(file), vocab_size: tk.getVocabSize(true), cases: res };
 }
-out.models.deberta.spm_model_sha256 = sha(path.join(here, 'deberta', 'spm.model'));
+for (const m of spmModels) {
+  out.models[m].spm_model_sha256 = sha(path.join(here, m, 'spm.model'));
+}
 fs.writeFileSync(outPath, JSON.stringify(out, null, 1) + '\n');
