@@ -248,8 +248,9 @@ func spmModel(pieces []testPiece, charsmap []byte, byteFallback bool) []byte {
 
 // jsonOpts are the settings a test tokenizer.json differs in.
 type jsonOpts struct {
-	lower, punct, byteFallback, maskLStrip bool
-	prepend                                string
+	lower, punct, byteFallback bool
+	maskLStrip                 bool // and the other added-token flags of the variant
+	prepend                    string
 }
 
 // tokenizerJSON writes the tokenizer.json of a vocabulary, in the layout
@@ -267,7 +268,10 @@ func tokenizerJSON(pieces []testPiece, charsmap []byte, o jsonOpts) []byte {
 	maskID := len(pieces)
 	added := []obj{}
 	for i, s := range []string{"[PAD]", "[CLS]", "[SEP]", "[UNK]"} {
-		added = append(added, obj{"id": i, "content": s, "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true})
+		// The variant flags: [CLS] swallows the whitespace after it, [SEP]
+		// matches only as a word of its own.
+		single, rstrip := o.maskLStrip && s == "[SEP]", o.maskLStrip && s == "[CLS]"
+		added = append(added, obj{"id": i, "content": s, "single_word": single, "lstrip": false, "rstrip": rstrip, "normalized": false, "special": true})
 	}
 	added = append(added, obj{"id": maskID, "content": "[MASK]", "single_word": false, "lstrip": o.maskLStrip, "rstrip": false, "normalized": false, "special": true})
 	norms := []obj{

@@ -330,7 +330,7 @@ func (t *Tokenizer) setAdded(added []AddedToken, ids []int) error {
 		t.addedFirst[a.Content[0]] = true
 		t.added = append(t.added, addedToken{
 			content: a.Content, id: id, lstrip: a.LStrip, rstrip: a.RStrip,
-			singleWord: a.SingleWord, normalized: a.Normalized, special: a.Special,
+			singleWord: a.SingleWord, normalized: a.Normalized,
 		})
 	}
 	return nil

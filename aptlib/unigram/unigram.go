@@ -39,7 +39,6 @@ type addedToken struct {
 	rstrip     bool // ... and after it
 	singleWord bool // matches only when not inside a word
 	normalized bool // matched in the normalized text instead of the raw one
-	special    bool
 }
 
 // Tokenizer is a loaded Unigram tokenizer. It is safe for concurrent use.
@@ -140,7 +139,8 @@ func (t *Tokenizer) Tokenize(text string) []string {
 }
 
 // encodeText runs the whole pipeline on one sequence; it returns its tokens
-// (word = pre-token index) and the number of pre-tokens.
+// (word = pre-token index) and the number of pre-tokens. Invalid UTF-8 reads
+// as U+FFFD (HF's tokenizers take Rust strings, which cannot hold it).
 func (t *Tokenizer) encodeText(text string, dst []tok) ([]tok, int) {
 	text = strings.ToValidUTF8(text, "\uFFFD")
 	word := 0
@@ -535,6 +535,9 @@ func isSpace(r rune) bool {
 	return r >= 0x2000 && r <= 0x200A
 }
 
+// isWordChar is tokenizers' is_word_char (added_vocabulary.rs): Rust's
+// char::is_alphanumeric (Alphabetic or Numeric; here letters or numbers,
+// which leaves out the few combining marks that are Other_Alphabetic) or '_'.
 func isWordChar(r rune) bool {
-	return r == '_' || (r < 128 && (r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')) || (r >= 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)))
+	return r == '_' || unicode.IsLetter(r) || unicode.IsNumber(r)
 }
