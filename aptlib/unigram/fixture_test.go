@@ -342,15 +342,16 @@ func realTokenizerJSON() []byte {
 func fixtures() map[string][]byte {
 	cm := buildCharsmap(testCharsmapRules)
 	always := jsonOpts{prepend: "always"}
-	lowerPunct := jsonOpts{prepend: "always", lower: true, punct: true, byteFallback: true}
+	// The converter leaves byte fallback off even though the spm.model has it.
+	lowerPunct := jsonOpts{prepend: "always", lower: true, punct: true}
 	return map[string][]byte{
 		"deberta/tokenizer.json": tokenizerJSON(testPieces(false), cm, always),
 		"deberta/spm.model":      spmModel(testPieces(false), cm, false),
 		"variant/tokenizer.json": tokenizerJSON(testPieces(true), cm,
 			jsonOpts{prepend: "first", lower: true, punct: true, byteFallback: true, maskLStrip: true}),
-		// An spm.model with byte fallback and the tokenizer_config.json flags
-		// do_lower_case and split_by_punct, and the tokenizer.json the
-		// converter makes of them.
+		// An spm.model with byte_fallback set (and <0xXX> pieces), the
+		// tokenizer_config.json flags do_lower_case and split_by_punct, and the
+		// tokenizer.json the converter makes of them (byte fallback off).
 		"lowerpunct/tokenizer.json": tokenizerJSON(testPieces(true), cm, lowerPunct),
 		"real/tokenizer.json":       realTokenizerJSON(),
 		"lowerpunct/spm/spm.model":  spmModel(testPieces(true), cm, true),

@@ -161,7 +161,8 @@ func TestGoldenSPMModel(t *testing.T) {
 	}
 	checkGolden(t, "Load(dir with spm.model)", tk2, m, cases)
 
-	// Byte fallback from the trainer spec; do_lower_case, split_by_punct and
+	// An spm.model whose trainer spec has byte_fallback (ignored, as the
+	// converter does) and <0xXX> pieces; do_lower_case, split_by_punct and
 	// added_tokens_decoder from tokenizer_config.json.
 	tk3, err := Load("testdata/lowerpunct/spm")
 	if err != nil {

@@ -166,8 +166,10 @@ func ReadTokenizerConfig(path string) (Options, error) {
 
 // FromSPMModel reads a SentencePiece model (ModelProto, sentencepiece_model.proto)
 // and builds the pipeline transformers' DebertaV2Converter makes of it:
-// the pieces with their scores in model order, unk_id and byte_fallback from
-// the trainer spec; normalizer [Lowercase if DoLowerCase], Strip, the
+// the pieces with their scores in model order, unk_id from the trainer spec,
+// no byte fallback (the converter never enables it for DeBERTa, even when the
+// trainer spec has byte_fallback: the fast tokenizer then gives [UNK] where
+// SentencePiece gives <0xXX> pieces); normalizer [Lowercase if DoLowerCase], Strip, the
 // precompiled charsmap when the model has one, Replace(" {2,}", " ");
 // pre-tokenizer [Punctuation(isolated) if SplitByPunct], Metaspace("▁",
 // prepend always, split); the specials of opt as added tokens.
@@ -212,7 +214,10 @@ func fromSPMBytes(path string, b []byte, opt Options) (*Tokenizer, error) {
 	}
 	pre.steps = append(pre.steps, preStep{repl: "▁", prepend: prependAlways, split: true})
 
-	t, err := newTokenizer(path, m.pieces, m.scores, m.unk, m.byteFallback)
+	// byte_fallback off whatever the trainer spec says: SpmConverter's
+	// handle_byte_fallback is False for DeBERTa (transformers warns that the
+	// fast tokenizer gives [UNK] where SentencePiece gives byte pieces).
+	t, err := newTokenizer(path, m.pieces, m.scores, m.unk, false)
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +267,7 @@ type modelProto struct {
 	types        []int64
 	modelType    int64
 	unk          int
-	byteFallback bool
+	byteFallback bool // read for the record; the converter ignores it
 	charsmap     []byte
 }
 
