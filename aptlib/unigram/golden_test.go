@@ -318,3 +318,29 @@ func TestGoldenRegenerates(t *testing.T) {
 		t.Errorf("regenerated golden.json differs from the committed one")
 	}
 }
+
+// Load prefers tokenizer.json (what AutoTokenizer's fast tokenizer reads) when
+// the directory has both files; a missing tokenizer_config.json gives the
+// defaults.
+func TestLoadPrefersTokenizerJSON(t *testing.T) {
+	tk, err := Load("testdata/deberta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := tk.String(); !strings.Contains(s, "tokenizer.json") {
+		t.Errorf("Load(testdata/deberta) read %s", s)
+	}
+	o, err := ReadTokenizerConfig("testdata/deberta/tokenizer_config.json")
+	if err != nil || o.DoLowerCase || o.SplitByPunct || o.Added != nil {
+		t.Errorf("missing tokenizer_config.json: %+v, %v", o, err)
+	}
+	if tk.MaskID() != 86 || tk.Token(86) != "[MASK]" || tk.PadID() != 0 || tk.UnkID() != 3 {
+		t.Errorf("specials: mask %d %q pad %d unk %d", tk.MaskID(), tk.Token(86), tk.PadID(), tk.UnkID())
+	}
+	if id, ok := tk.ID("▁hello"); !ok || tk.Token(id) != "▁hello" {
+		t.Errorf("ID(▁hello) = %d, %v", id, ok)
+	}
+	if tk.Token(-1) != "" || tk.Token(tk.VocabSize()) != "" {
+		t.Error("Token out of range is not empty")
+	}
+}
