@@ -62,6 +62,9 @@ func testPieces(byteFallback bool) []testPiece {
 	} {
 		add(e.s, e.score)
 	}
+	// A user-defined symbol (type 4): SentencePiece never splits it, and
+	// transformers' SpmConverter makes it an added token (normalized false).
+	p = append(p, testPiece{"<br>", 0, 4})
 	if byteFallback {
 		for _, b := range []byte{0xE2, 0x98, 0x83} { // "☃" = E2 98 83; "★" = E2 98 85 has no 0x85
 			p = append(p, testPiece{"<0x" + hex2(b) + ">", 0, 6})
@@ -273,6 +276,13 @@ func tokenizerJSON(pieces []testPiece, charsmap []byte, o jsonOpts) []byte {
 		single, rstrip := o.maskLStrip && s == "[SEP]", o.maskLStrip && s == "[CLS]"
 		added = append(added, obj{"id": i, "content": s, "single_word": single, "lstrip": false, "rstrip": rstrip, "normalized": false, "special": true})
 	}
+	// Control (3) and user-defined (4) pieces are added tokens too, as
+	// SpmConverter adds them (normalized false, special when control).
+	for i, p := range pieces {
+		if (p.typ == 3 || p.typ == 4) && i > 3 {
+			added = append(added, obj{"id": i, "content": p.piece, "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": p.typ == 3})
+		}
+	}
 	added = append(added, obj{"id": maskID, "content": "[MASK]", "single_word": false, "lstrip": o.maskLStrip, "rstrip": false, "normalized": false, "special": true})
 	norms := []obj{
 		{"type": "Strip", "strip_left": true, "strip_right": true},
@@ -358,7 +368,7 @@ func fixtures() map[string][]byte {
 		"lowerpunct/spm/tokenizer_config.json": []byte(`{"do_lower_case": true, "split_by_punct": true, "vocab_type": "spm",
  "added_tokens_decoder": {"0": {"content": "[PAD]", "special": true}, "1": {"content": "[CLS]", "special": true},
   "2": {"content": "[SEP]", "special": true}, "3": {"content": "[UNK]", "special": true},
-  "89": {"content": "[MASK]", "special": true}}}
+  "90": {"content": "[MASK]", "special": true}}}
 `),
 	}
 }

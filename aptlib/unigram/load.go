@@ -172,7 +172,8 @@ func ReadTokenizerConfig(path string) (Options, error) {
 // SentencePiece gives <0xXX> pieces); normalizer [Lowercase if DoLowerCase], Strip, the
 // precompiled charsmap when the model has one, Replace(" {2,}", " ");
 // pre-tokenizer [Punctuation(isolated) if SplitByPunct], Metaspace("▁",
-// prepend always, split); the specials of opt as added tokens.
+// prepend always, split); the specials of opt, and the control and
+// user-defined pieces, as added tokens.
 func FromSPMModel(path string, opt Options) (*Tokenizer, error) {
 	b, err := boundedread.ReadFile(path, MaxModelBytes)
 	if err != nil {
@@ -248,6 +249,19 @@ func fromSPMBytes(path string, b []byte, opt Options) (*Tokenizer, error) {
 				id, next = next, next+1
 			}
 			added = append(added, AddedToken{Content: s, Special: true})
+			ids = append(ids, id)
+		}
+	}
+	// Control and user-defined pieces are added tokens as well (SpmConverter:
+	// "both user and control tokens are AddedTokens", normalized false), so
+	// that they are never split, as SentencePiece treats user-defined symbols.
+	have := map[int]bool{}
+	for _, id := range ids {
+		have[id] = true
+	}
+	for id, typ := range m.types {
+		if (typ == pieceControl || typ == pieceUserDefined) && !have[id] {
+			added = append(added, AddedToken{Content: m.pieces[id], Special: typ == pieceControl})
 			ids = append(ids, id)
 		}
 	}

@@ -26,6 +26,12 @@ const (
 	fieldCharsmap = 2 // NormalizerSpec.precompiled_charsmap
 )
 
+// SentencePiece.Type values the loader acts on.
+const (
+	pieceControl     = 3
+	pieceUserDefined = 4
+)
+
 // parseModelProto decodes the ModelProto fields the tokenizer uses with
 // protowire (google.golang.org/protobuf's wire-format reader; no generated
 // code is needed for five fields). Malformed input is an error, never a panic.
