@@ -118,15 +118,26 @@ func (c *charsmap) at(off uint32) string {
 // combining marks, ZWJ emoji sequences, emoji modifiers, variation selectors,
 // regional-indicator pairs and CR LF, which covers what nmt_nfkc's keys
 // (single characters and base+combining-mark sequences) can see.
-func (c *charsmap) normalize(s string) string {
+//
+// first is the length of the output of the first unit (grapheme or
+// character) that produced any, which tokenizers aligns with the first
+// original character (see charsmapStep).
+func (c *charsmap) normalize(s string) (out string, first int) {
 	if s == "" {
-		return s
+		return s, 0
 	}
-	out := make([]byte, 0, len(s)+8)
+	b := make([]byte, 0, len(s)+8)
+	first = -1
+	mark := func() {
+		if first < 0 && len(b) > 0 {
+			first = len(b)
+		}
+	}
 	for g := range graphemes(s) {
 		if len(g) < 6 {
 			if r, ok := c.firstMatch(g); ok {
-				out = append(out, r...)
+				b = append(b, r...)
+				mark()
 				continue
 			}
 		}
@@ -134,30 +145,38 @@ func (c *charsmap) normalize(s string) string {
 			_, n := utf8.DecodeRuneInString(g[i:])
 			ch := g[i : i+n]
 			if r, ok := c.firstMatch(ch); ok {
-				out = append(out, r...)
+				b = append(b, r...)
 			} else {
-				out = append(out, ch...)
+				b = append(b, ch...)
 			}
+			mark()
 			i += n
 		}
 	}
-	return string(out)
+	return string(b), max(first, 0)
 }
 
-// graphemes yields s cut into approximate extended grapheme clusters (UAX #29):
-// a cluster is one character followed by any run of extenders (combining marks
-// Mn/Mc/Me, ZWJ U+200D, variation selectors, emoji modifiers U+1F3FB..U+1F3FF,
-// tag characters U+E0020..U+E007F), a character after a ZWJ joins the cluster,
-// two regional indicators pair up, and CR LF is one cluster. Hangul syllable
-// composition from conjoining jamo and prepended marks are not modelled.
+// graphemes yields s cut into approximate extended grapheme clusters (UAX #29,
+// which unicode-segmentation implements): CR LF is one cluster; a control
+// (Cc, Cf other than ZWNJ/ZWJ, Zl, Zp) is a cluster of its own; otherwise a
+// character takes the extenders that follow it (combining marks Mn/Mc/Me,
+// ZWNJ, ZWJ, variation selectors, emoji modifiers, tag characters), a ZWJ
+// followed by an Extended_Pictographic character joins it (emoji ZWJ
+// sequences), and two regional indicators pair up. Not modelled: Hangul
+// syllable sequences of conjoining jamo, prepended concatenation marks, and
+// the Extend/SpacingMark subtleties of a few scripts.
 func graphemes(s string) func(yield func(string) bool) {
 	return func(yield func(string) bool) {
 		for i := 0; i < len(s); {
 			r, n := utf8.DecodeRuneInString(s[i:])
 			j := i + n
-			if r == '\r' && j < len(s) && s[j] == '\n' {
-				j++
-			} else if r != '\r' && r != '\n' {
+			switch {
+			case r == '\r':
+				if j < len(s) && s[j] == '\n' {
+					j++
+				}
+			case r == '\n' || isControl(r):
+			default:
 				if isRegional(r) && j < len(s) {
 					if r2, n2 := utf8.DecodeRuneInString(s[j:]); isRegional(r2) {
 						j += n2
@@ -165,15 +184,15 @@ func graphemes(s string) func(yield func(string) bool) {
 				}
 				for j < len(s) {
 					r2, n2 := utf8.DecodeRuneInString(s[j:])
-					if isExtender(r2) {
-						j += n2
-						if r2 == 0x200D && j < len(s) { // ZWJ joins the next character
-							_, n3 := utf8.DecodeRuneInString(s[j:])
+					if !isExtender(r2) {
+						break
+					}
+					j += n2
+					if r2 == 0x200D && j < len(s) { // ZWJ × Extended_Pictographic
+						if r3, n3 := utf8.DecodeRuneInString(s[j:]); isPictographic(r) && isPictographic(r3) {
 							j += n3
 						}
-						continue
 					}
-					break
 				}
 			}
 			if !yield(s[i:j]) {
@@ -186,10 +205,33 @@ func graphemes(s string) func(yield func(string) bool) {
 
 func isRegional(r rune) bool { return r >= 0x1F1E6 && r <= 0x1F1FF }
 
+// isControl is Grapheme_Cluster_Break=Control, near enough: Cc, Cf (but ZWNJ
+// and ZWJ, which extend), Zl, Zp.
+func isControl(r rune) bool {
+	if r == 0x200C || r == 0x200D {
+		return false
+	}
+	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp)
+}
+
 func isExtender(r rune) bool {
 	switch {
-	case r == 0x200D, r >= 0xFE00 && r <= 0xFE0F, r >= 0x1F3FB && r <= 0x1F3FF, r >= 0xE0020 && r <= 0xE007F:
+	case r == 0x200C, r == 0x200D, r >= 0xFE00 && r <= 0xFE0F, r >= 0x1F3FB && r <= 0x1F3FF, r >= 0xE0020 && r <= 0xE007F:
 		return true
 	}
 	return unicode.In(r, unicode.Mn, unicode.Mc, unicode.Me)
+}
+
+// isPictographic approximates Extended_Pictographic by the emoji blocks.
+func isPictographic(r rune) bool {
+	switch {
+	case r >= 0x1F000 && r <= 0x1FAFF, r >= 0x1FC00 && r <= 0x1FFFD, r >= 0x2600 && r <= 0x27BF,
+		r >= 0x2300 && r <= 0x23FF, r >= 0x2B00 && r <= 0x2BFF, r >= 0x2190 && r <= 0x21FF:
+		return true
+	}
+	switch r {
+	case 0xA9, 0xAE, 0x203C, 0x2049, 0x2122, 0x2139, 0x3030, 0x303D, 0x3297, 0x3299:
+		return true
+	}
+	return false
 }

@@ -11,38 +11,51 @@ import (
 
 // normStep is one normalizer of the pipeline (tokenizer.json "normalizer";
 // for spm.model the steps HF's DebertaV2Converter builds, see load.go).
-// shifted reports that characters were removed from the start of s, so that
-// the result no longer begins at the segment's first original character
-// (what tokenizers' offsets_original().0 tells Metaspace's prepend_scheme
-// "first").
-type normStep func(s string) (out string, shifted bool)
+//
+// head is the number of leading bytes of s that tokenizers' NormalizedString
+// aligns with the first character of the original text (0 when s does not
+// begin the text); each step returns it for its output. Only Metaspace's
+// prepend_scheme "first" reads it: a split gets its "▁" when its first byte
+// is aligned with original offset 0 (offsets_original().0 == 0).
+type normStep func(s string, head int) (out string, newHead int)
+
+func clampHead(head, n int) int { return max(0, min(head, n)) }
 
 func stripStep(left, right bool) normStep {
-	return func(s string) (string, bool) {
+	return func(s string, head int) (string, int) {
 		// Rust's char::is_whitespace (White_Space), as tokenizers' Strip uses.
 		n := len(s)
 		if left {
 			s = strings.TrimLeftFunc(s, isSpace)
+			if len(s) < n {
+				head = 0 // the first original character is gone
+			}
 		}
-		shifted := len(s) < n
 		if right {
 			s = strings.TrimRightFunc(s, isSpace)
 		}
-		return s, shifted && s != ""
+		return s, clampHead(head, len(s))
 	}
 }
 
+// replaceStep: the content of a match is aligned with the matched text, so a
+// match at 0 makes the content the new head.
 func replaceStep(re *regexp.Regexp, lit, content string) normStep {
 	if re != nil {
-		return func(s string) (string, bool) {
-			loc := re.FindStringIndex(s)
-			shifted := content == "" && loc != nil && loc[0] == 0 && loc[1] > 0
-			return re.ReplaceAllLiteralString(s, content), shifted
+		return func(s string, head int) (string, int) {
+			if loc := re.FindStringIndex(s); head > 0 && loc != nil && loc[0] == 0 && loc[1] > 0 {
+				head = len(content)
+			}
+			out := re.ReplaceAllLiteralString(s, content)
+			return out, clampHead(head, len(out))
 		}
 	}
-	return func(s string) (string, bool) {
-		shifted := content == "" && lit != "" && strings.HasPrefix(s, lit)
-		return strings.ReplaceAll(s, lit, content), shifted
+	return func(s string, head int) (string, int) {
+		if head > 0 && lit != "" && strings.HasPrefix(s, lit) {
+			head = len(content)
+		}
+		out := strings.ReplaceAll(s, lit, content)
+		return out, clampHead(head, len(out))
 	}
 }
 
@@ -50,19 +63,30 @@ func replaceStep(re *regexp.Regexp, lit, content string) normStep {
 // str::to_lowercase (tokenizers' Lowercase) uses the full mapping: the two
 // differ on U+0130 (İ -> "i̇" in Rust, "i" here) and on a final Greek sigma.
 func lowercaseStep() normStep {
-	return func(s string) (string, bool) { return strings.ToLower(s), false }
+	return func(s string, head int) (string, int) {
+		return strings.ToLower(s), len(strings.ToLower(s[:clampHead(head, len(s))]))
+	}
 }
 
 func unicodeStep(f norm.Form) normStep {
-	return func(s string) (string, bool) { return f.String(s), false }
+	return func(s string, head int) (string, int) {
+		out := f.String(s)
+		return out, clampHead(len(f.String(s[:clampHead(head, len(s))])), len(out))
+	}
 }
 
-// charsmapStep never reports a shift: tokenizers' Precompiled normalizer
-// lists no transformation for a removed character, so NormalizedString
-// aligns the next output character with the removed one (offsets_original
-// still starts at 0).
+// charsmapStep: tokenizers' Precompiled normalizer lists no transformation
+// for a removed character, so NormalizedString aligns the output of the first
+// unit (grapheme or character) that produces any with the first original
+// character: that output is the new head, even after removed characters.
 func charsmapStep(c *charsmap) normStep {
-	return func(s string) (string, bool) { return c.normalize(s), false }
+	return func(s string, head int) (string, int) {
+		out, first := c.normalize(s)
+		if head == 0 {
+			return out, 0
+		}
+		return out, first
+	}
 }
 
 // Prepend schemes of the Metaspace pre-tokenizer (tokenizers'
@@ -89,20 +113,25 @@ type preStep struct {
 	split   bool   // a new word starts at every replacement
 }
 
-// span is a split of a segment; atStart says whether it begins the original
-// text (tokenizers: offsets_original().0 == 0), which prependFirst tests.
+// span is a split of a segment with its head (see normStep): the number of
+// its leading bytes aligned with the text's first character.
 type span struct {
-	s       string
-	atStart bool
+	s    string
+	head int
+}
+
+// sub is the span of s[a:b].
+func (x span) sub(a, b int) span {
+	return span{x.s[a:b], clampHead(x.head-a, b-a)}
 }
 
 // words splits one normalized segment into the pre-tokens the model sees,
-// appending them to dst. atStart says whether the segment begins the text.
-func (p *preTokenizer) words(s string, atStart bool, dst []string) []string {
+// appending them to dst.
+func (p *preTokenizer) words(s string, head int, dst []string) []string {
 	if s == "" {
 		return dst
 	}
-	spans := []span{{s, atStart}}
+	spans := []span{{s, head}}
 	for _, st := range p.steps {
 		var out []span
 		for _, x := range spans {
@@ -124,19 +153,23 @@ func (p *preTokenizer) words(s string, atStart bool, dst []string) []string {
 
 // metaspace is tokenizers' Metaspace pre_tokenize on one split
 // (pre_tokenizers/metaspace.rs): every ' ' becomes the replacement; the
-// replacement is prepended when the scheme says so and the split does not
-// already start with it; with split, the string is cut before every
-// replacement (SplitDelimiterBehavior::MergedWithNext: "▁▁a▁b" -> "▁", "▁a", "▁b").
+// replacement is prepended when the scheme says so (always; first: when the
+// split begins at the text's first character) and the split does not already
+// start with it; with split, the string is cut before every replacement
+// (SplitDelimiterBehavior::MergedWithNext: "▁▁a▁b" -> "▁", "▁a", "▁b").
 func (st preStep) metaspace(x span, out []span) []span {
 	if x.s == "" {
 		return out
 	}
 	s := strings.ReplaceAll(x.s, " ", st.repl)
-	if !strings.HasPrefix(s, st.repl) && (st.prepend == prependAlways || (st.prepend == prependFirst && x.atStart)) {
+	head := len(strings.ReplaceAll(x.s[:x.head], " ", st.repl))
+	if !strings.HasPrefix(s, st.repl) && (st.prepend == prependAlways || (st.prepend == prependFirst && head > 0)) {
 		s = st.repl + s
+		head += len(st.repl)
 	}
+	y := span{s, head}
 	if !st.split {
-		return append(out, span{s, x.atStart})
+		return append(out, y)
 	}
 	start := 0
 	for i := 1; i < len(s); {
@@ -144,35 +177,32 @@ func (st preStep) metaspace(x span, out []span) []span {
 		if k < 0 {
 			break
 		}
-		out = append(out, span{s[start : i+k], x.atStart && start == 0})
+		out = append(out, y.sub(start, i+k))
 		start = i + k
 		i = start + len(st.repl)
 	}
-	return append(out, span{s[start:], x.atStart && start == 0})
+	return append(out, y.sub(start, len(s)))
 }
 
 // punctSplit is tokenizers' Punctuation pre-tokenizer with behaviour
 // "isolated": every punctuation character (ASCII punctuation or a Unicode
 // P* category, tokenizers' is_punc) is a split of its own.
 func punctSplit(x span, out []span) []span {
-	{
-		start, first := 0, true
-		emit := func(w string) {
-			if w != "" {
-				out = append(out, span{w, x.atStart && first})
-				first = false
-			}
+	start := 0
+	emit := func(a, b int) {
+		if b > a {
+			out = append(out, x.sub(a, b))
 		}
-		for i, r := range x.s {
-			if isPunct(r) {
-				emit(x.s[start:i])
-				n := utf8.RuneLen(r)
-				emit(x.s[i : i+n])
-				start = i + n
-			}
-		}
-		emit(x.s[start:])
 	}
+	for i, r := range x.s {
+		if isPunct(r) {
+			n := utf8.RuneLen(r)
+			emit(start, i)
+			emit(i, i+n)
+			start = i + n
+		}
+	}
+	emit(start, len(x.s))
 	return out
 }
 

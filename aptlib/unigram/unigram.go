@@ -152,7 +152,7 @@ func (t *Tokenizer) encodeText(text string, dst []tok) ([]tok, int) {
 			word++
 			continue
 		}
-		words = t.pre.words(seg.s, seg.start == 0, words[:0])
+		words = t.pre.words(seg.s, seg.head, words[:0])
 		for _, w := range words {
 			dst = t.viterbi(w, int32(word), dst, &sc)
 			word++
@@ -165,10 +165,9 @@ func (t *Tokenizer) encodeText(text string, dst []tok) ([]tok, int) {
 type segment struct {
 	s  string
 	id int
-	// start is the segment's byte offset in the raw text; only "== 0" (it
-	// begins the text, for Metaspace prepend_scheme "first") is used, and a
-	// normalized segment whose first characters were removed gets -1.
-	start int
+	// head: the number of leading bytes of s aligned with the text's first
+	// character (0 when the segment does not begin the text); see normStep.
+	head int
 }
 
 // splitAdded cuts the added tokens out of text and normalizes the rest, as
@@ -177,34 +176,27 @@ type segment struct {
 // normalized and the normalized tokens are matched in it.
 func (t *Tokenizer) splitAdded(text string) []segment {
 	var out []segment
-	for _, raw := range t.matchAdded(text, false, 0) {
+	_, first := utf8.DecodeRuneInString(text)
+	for _, raw := range t.matchAdded(text, false, first) {
 		if raw.id >= 0 {
 			out = append(out, raw)
 			continue
 		}
-		s, start := raw.s, raw.start
+		s, head := raw.s, raw.head
 		for _, f := range t.norm {
-			var shifted bool
-			if s, shifted = f(s); shifted && start == 0 {
-				start = -1 // no longer at the start of the text
-			}
+			s, head = f(s, head)
 		}
-		out = append(out, t.matchAdded(s, true, start)...)
+		out = append(out, t.matchAdded(s, true, head)...)
 	}
 	return out
 }
 
 // matchAdded finds the added tokens (normalized or not, as asked) in s,
 // leftmost-longest, honouring lstrip/rstrip/single_word; the parts between
-// them are returned as text segments (empty ones dropped). base is s's offset
-// in the raw text.
-func (t *Tokenizer) matchAdded(s string, normalized bool, base int) []segment {
-	at := func(k int) int {
-		if base < 0 {
-			return -1
-		}
-		return base + k
-	}
+// them are returned as text segments (empty ones dropped). head is s's head
+// (see normStep).
+func (t *Tokenizer) matchAdded(s string, normalized bool, head int) []segment {
+	at := func(k int) int { return max(0, head-k) }
 	var out []segment
 	last := 0
 	for i := 0; i < len(s); {
@@ -251,13 +243,13 @@ func (t *Tokenizer) matchAdded(s string, normalized bool, base int) []segment {
 			}
 		}
 		if start > last {
-			out = append(out, segment{s: s[last:start], id: -1, start: at(last)})
+			out = append(out, segment{s: s[last:start], id: -1, head: min(at(last), start-last)})
 		}
-		out = append(out, segment{s: a.content, id: a.id, start: at(start)})
+		out = append(out, segment{s: a.content, id: a.id})
 		last, i = end, end
 	}
 	if last < len(s) {
-		out = append(out, segment{s: s[last:], id: -1, start: at(last)})
+		out = append(out, segment{s: s[last:], id: -1, head: min(at(last), len(s)-last)})
 	}
 	return out
 }
@@ -535,9 +527,10 @@ func isSpace(r rune) bool {
 	return r >= 0x2000 && r <= 0x200A
 }
 
-// isWordChar is tokenizers' is_word_char (added_vocabulary.rs): Rust's
-// char::is_alphanumeric (Alphabetic or Numeric; here letters or numbers,
-// which leaves out the few combining marks that are Other_Alphabetic) or '_'.
+// isWordChar is a character of the regex class \w, which tokenizers'
+// single_word test uses (added_vocabulary.rs, `\w$` and `^\w`): Rust regex's
+// Unicode \w is Alphabetic, marks, decimal digits, connector punctuation and
+// Join_Control (Alphabetic approximated by letters and letter numbers).
 func isWordChar(r rune) bool {
-	return r == '_' || unicode.IsLetter(r) || unicode.IsNumber(r)
+	return r == 0x200C || r == 0x200D || unicode.In(r, unicode.L, unicode.Nl, unicode.M, unicode.Nd, unicode.Pc)
 }
