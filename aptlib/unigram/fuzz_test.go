@@ -1,7 +1,10 @@
 package unigram
 
 import (
+	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -94,4 +97,33 @@ func FuzzCharsmap(f *testing.F) {
 		}
 		_, _ = c.normalize(text)
 	})
+}
+
+// One tokenizer serves many goroutines at once with the same results.
+func TestConcurrentEncode(t *testing.T) {
+	tk, err := FromTokenizerJSON("testdata/real/tokenizer.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "Barack Obama visited Zürich in 2023, ｈｅｌｌｏ ½ ㎏ 東京 😀 [MASK] end."
+	want := tk.Encode(text, 0).IDs
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				if got := tk.Encode(text, 0).IDs; !slices.Equal(got, want) {
+					errs <- fmt.Sprint(got)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Errorf("concurrent Encode gave %s, want %v", e, want)
+	}
 }
