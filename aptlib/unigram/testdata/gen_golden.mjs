@@ -107,4 +107,17 @@ for (const model of ['deberta', 'variant', 'lowerpunct', 'real']) {
 for (const m of spmModels) {
   out.models[m].spm_model_sha256 = sha(path.join(here, m, 'spm.model'));
 }
-fs.writeFileSync(outPath, JSON.stringify(out, null, 1) + '\n');
+// One case per line, so that a change shows as a change of that case.
+const lines = ['{', ` "generator": ${JSON.stringify(out.generator)},`, ` "tokenizers": ${JSON.stringify(out.tokenizers)},`, ' "models": {'];
+const names = Object.keys(out.models);
+names.forEach((m, k) => {
+  const { cases: cs, ...head } = out.models[m];
+  lines.push(`  ${JSON.stringify(m)}: {`);
+  for (const [key, v] of Object.entries(head)) lines.push(`   ${JSON.stringify(key)}: ${JSON.stringify(v)},`);
+  lines.push('   "cases": [');
+  cs.forEach((c, i) => lines.push('    ' + JSON.stringify(c) + (i + 1 < cs.length ? ',' : '')));
+  lines.push('   ]');
+  lines.push('  }' + (k + 1 < names.length ? ',' : ''));
+});
+lines.push(' }', '}');
+fs.writeFileSync(outPath, lines.join('\n') + '\n');
