@@ -45,5 +45,6 @@
 //	safetensors  reading and writing .safetensors files (strict, atomic writes)
 //	tasks        SuperGLUE and CoNLL data with P-Tuning v2's input encodings
 //	trainer      AdamW, schedule, clipping, Fit, prediction and training checkpoints
+//	unigram      the SentencePiece Unigram tokenizer of DeBERTa-v2/v3 (spm.model or tokenizer.json)
 //	wordpiece    the BERT WordPiece tokenizer, as HuggingFace BertTokenizer
 package aptlib
