@@ -5,9 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aptbench/apt/aptlib/backbone"
+	"github.com/aptbench/apt/aptlib/hub"
 	"github.com/aptbench/apt/aptlib/safetensors"
 	"github.com/aptbench/apt/internal/familydir"
 	"github.com/aptbench/apt/internal/testbackend"
@@ -110,5 +113,20 @@ func TestWorkbenchFamiliesEndToEnd(t *testing.T) {
 				t.Errorf("predictions differ after reloading the adapter:\n%s\n%s", o1, o2)
 			}
 		})
+	}
+}
+
+// The Hub download fetches every tokenizer file of every registered family.
+func TestHubFetchesEveryFamilysTokenizerFiles(t *testing.T) {
+	for _, mt := range backbone.ModelTypes() {
+		f, err := backbone.Lookup(mt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range f.TokenizerFiles {
+			if !slices.Contains(hub.TokenizerFiles, name) {
+				t.Errorf("family %s reads %s, which hub.TokenizerFiles does not fetch", mt, name)
+			}
+		}
 	}
 }
