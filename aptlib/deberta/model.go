@@ -15,9 +15,10 @@ import (
 )
 
 // ParamPositionOffset is the context parameter (a whole number, default 0)
-// that the registered Family's Forward passes to ForwardOffset: the workbench
-// sets it to layer 0's prefix length for position_offset=prefix (the same
-// parameter name as package roberta's). It matters only when
+// that the registered Family's Forward passes to ForwardOffset: set to layer
+// 0's prefix length it gives P-Tuning v2's shifted positions (the same
+// parameter name as package roberta's; the workbench has no setting for it
+// yet and never sets it). It matters only when
 // position_biased_input is true, which no released v1 checkpoint sets.
 const ParamPositionOffset = "position_offset"
 

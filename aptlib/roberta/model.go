@@ -13,9 +13,9 @@ import (
 
 // ParamPositionOffset is the context parameter (an int, default 0) that the
 // family's Forward (the registered backbone.Family) passes to ForwardOffset:
-// the workbench sets it to layer 0's prefix length for position_offset=prefix,
-// P-Tuning v2's shifted positions (docs/families.md, "RoBERTa"); an adapter
-// records the offset as its position_offset metadata (docs/adapters.md).
+// set to layer 0's prefix length it gives P-Tuning v2's shifted positions
+// (docs/families.md, "RoBERTa"). The workbench has no setting for it yet and
+// never sets it, so adapters record no offset.
 const ParamPositionOffset = "position_offset"
 
 // Forward computes RobertaModel's forward pass with the positions RoBERTa
