@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aptbench/apt/aptlib/adapter"
 	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/aptbench/apt/aptlib/hub"
 	"github.com/aptbench/apt/aptlib/safetensors"
@@ -26,9 +27,15 @@ import (
 // holds the created pooler, a fresh workbench that loads the model and the
 // adapter evaluates to the same scores and predicts the same lines.
 func TestWorkbenchFamiliesEndToEnd(t *testing.T) {
+	adapters, models := map[string]string{}, map[string]string{}
+	root := t.TempDir() // outlives the subtests: the last check reuses their files
 	for _, mt := range familydir.ModelTypes {
 		t.Run(mt, func(t *testing.T) {
-			dir := t.TempDir()
+			dir := filepath.Join(root, mt)
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			models[mt] = dir
 			if err := familydir.Write(dir, mt, familydir.Options{Seed: 2, NoPooler: true}); err != nil {
 				t.Fatal(err)
 			}
@@ -70,7 +77,7 @@ func TestWorkbenchFamiliesEndToEnd(t *testing.T) {
 				t.Fatal(err)
 			}
 			tmp := t.TempDir()
-			path := filepath.Join(tmp, mt+".safetensors")
+			path := filepath.Join(root, mt+".safetensors")
 			if err := w.SaveAdapter(path); err != nil {
 				t.Fatal(err)
 			}
@@ -82,6 +89,9 @@ func TestWorkbenchFamiliesEndToEnd(t *testing.T) {
 				if _, ok := f.Info(name); !ok {
 					t.Errorf("adapter has no %s", name)
 				}
+			}
+			if md := f.Metadata(); md["model_type"] != mt {
+				t.Errorf("adapter metadata model_type %q, want %q", md["model_type"], mt)
 			}
 			f.Close()
 			in := filepath.Join(tmp, "in.jsonl")
@@ -112,7 +122,25 @@ func TestWorkbenchFamiliesEndToEnd(t *testing.T) {
 			if len(o1) == 0 || string(o1) != string(o2) {
 				t.Errorf("predictions differ after reloading the adapter:\n%s\n%s", o1, o2)
 			}
+			adapters[mt] = path
 		})
+	}
+	// An adapter is refused on a backbone of another family with the same
+	// shape (its model_type metadata); the workbench already refuses it for
+	// the other base model's fingerprint, so this is adapter.Spec's own check.
+	if adapters["roberta"] != "" && models["deberta"] != "" {
+		a, err := adapter.Load(adapters["roberta"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, _, err := backbone.LoadConfigDir(models["deberta"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = a.Spec(cfg)
+		if a.ModelType != "roberta" || err == nil || !strings.Contains(err.Error(), "trained on a roberta backbone (model_type metadata), this model is deberta") {
+			t.Errorf("roberta adapter (model_type %q) on a deberta model: %v", a.ModelType, err)
+		}
 	}
 }
 
