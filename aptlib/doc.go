@@ -1,5 +1,6 @@
-// Package aptlib is the library behind the APT workbench: a frozen BERT-family
-// encoder (package bert), parameter-efficient methods on top of it (prompt and
+// Package aptlib is the library behind the APT workbench: a frozen pretrained
+// encoder (BERT, RoBERTa, DeBERTa v1 and v2/v3 behind package backbone; see
+// docs/families.md), parameter-efficient methods on top of it (prompt and
 // prefix tuning, APT with its token and layer gates, full fine-tuning as the
 // reference), the tasks they are trained on, and a step-wise trainer. The shell
 // (repl, cmd/apt-repl) and the notebooks are thin layers over this package.

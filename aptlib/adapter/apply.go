@@ -27,6 +27,10 @@ func (a *Adapter) Spec(cfg backbone.Config) (*model.Spec, error) {
 	if cfg == nil {
 		return nil, a.fail("", "no backbone config given")
 	}
+	if a.ModelType != "" && a.ModelType != cfg.ModelType() {
+		return nil, a.fail("", "the adapter was trained on a %s backbone (%s metadata), this model is %s (base_model %q)",
+			a.ModelType, KeyModelType, cfg.ModelType(), a.Meta.BaseModel)
+	}
 	if a.HiddenSize != cfg.HiddenSize() {
 		return nil, a.fail(model.ScopeHead+".weight", "the adapter has hidden size d = %d, the backbone has hidden_size %d: it was trained on another model (base_model %q)",
 			a.HiddenSize, cfg.HiddenSize(), a.Meta.BaseModel)

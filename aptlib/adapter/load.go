@@ -22,6 +22,9 @@ type Adapter struct {
 	Head       model.Head
 	NumLabels  int // head columns; multiple choice: num_labels (or the number of labels)
 	HiddenSize int // d, from head.weight
+	// ModelType is the backbone family the adapter was trained on (its
+	// model_type metadata); "" for a file written before that key.
+	ModelType string
 	// Pooler: the adapter holds a created pooler (PoolerLayout), trained with
 	// the head on a backbone whose checkpoint had none.
 	Pooler bool
@@ -189,6 +192,7 @@ func (a *Adapter) readMetadata(md map[string]string, fullModel bool) error {
 		return a.fail("", "%s %g: want 0 <= rate < 1", KeyPrefixDropout, c.PrefixDropout)
 	}
 	a.Method = c
+	a.ModelType = md[KeyModelType]
 	for k, v := range md {
 		if !reserved[k] {
 			a.Meta.Extra[k] = v

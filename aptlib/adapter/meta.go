@@ -27,6 +27,10 @@ const (
 	KeyTask            = "task"
 	KeyBaseModel       = "base_model"
 	KeyBaseModelSHA256 = "base_model_sha256"
+	// KeyModelType is the backbone family the adapter was trained on
+	// (config.json's model_type, docs/families.md); Spec refuses a backbone
+	// of another family. Files written before it have none.
+	KeyModelType = "model_type"
 
 	KeyPrefixLens     = "prefix_lens" // JSON array, one entry per backbone layer
 	KeyPromptLen      = "prompt_len"
@@ -41,7 +45,7 @@ const (
 // reserved are the keys Save writes itself; Meta.Extra may not use them.
 var reserved = map[string]bool{
 	KeyFormat: true, KeyMethod: true, KeyHead: true, KeyLabels: true, KeyGatePooling: true,
-	KeyMaxLen: true, KeyTask: true, KeyBaseModel: true, KeyBaseModelSHA256: true,
+	KeyMaxLen: true, KeyTask: true, KeyBaseModel: true, KeyBaseModelSHA256: true, KeyModelType: true,
 	KeyPrefixLens: true, KeyPromptLen: true, KeyNumLabels: true, KeyHiddenSize: true,
 	KeyPrefixDropout: true, KeyInitStd: true, KeyGateBiasInit: true, KeyLayerScaleInit: true,
 	keyModelFormat: true,
@@ -124,6 +128,7 @@ func (m Meta) metadata(spec *model.Spec) map[string]string {
 	md[KeyBaseModelSHA256] = m.BaseModelSHA256
 	md[KeyNumLabels] = strconv.Itoa(spec.NumLabels)
 	md[KeyHiddenSize] = strconv.Itoa(spec.Backbone.HiddenSize())
+	md[KeyModelType] = spec.Backbone.ModelType()
 	if c.Kind.HasPrefix() {
 		md[KeyPrefixLens] = mustJSON(c.PrefixLens)
 	}

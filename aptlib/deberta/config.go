@@ -79,12 +79,22 @@ type Config struct {
 	EmbeddingSize    int  `json:"embedding_size,omitempty"`
 	TalkingHead      bool `json:"talking_head,omitempty"`
 
+	// NoPooler is set by LoadWeights when the checkpoint has no pooler
+	// tensors (the released masked-LM checkpoints): Tensors and
+	// NumParameters then leave the pooler out and Forward's pooler is the
+	// created one (backbone.CreatedPooler). It is not a config.json key.
+	NoPooler bool `json:"-"`
+
 	// checkpointPooler records whether the checkpoint LoadWeights read had the
 	// pooler tensors; nil until a checkpoint is loaded.
 	checkpointPooler *bool
 }
 
-var _ backbone.Config = (*Config)(nil)
+var (
+	_ backbone.Config     = (*Config)(nil)
+	_ backbone.Detailed   = (*Config)(nil)
+	_ backbone.PoolerInfo = (*Config)(nil)
+)
 
 // PosAttType is config.json's pos_att_type: DebertaConfig splits a string on
 // "|" and lower-cases and strips the parts ("c2p|p2c"); a JSON list (as a
@@ -265,7 +275,8 @@ func (c *Config) Embedding() int {
 func (c *Config) ScaleFactor() int { return 1 + len(c.PosAttType) }
 
 // NumParameters counts the tensors of Tensors (DebertaModel's weights plus
-// the ContextPooler). deberta-base: 138,601,728 + 590,592 (pooler).
+// the ContextPooler, unless the checkpoint had none). deberta-base:
+// 138,601,728 + 590,592 (pooler).
 func (c *Config) NumParameters() int {
 	n := 0
 	for _, s := range Tensors(c) {
@@ -276,6 +287,19 @@ func (c *Config) NumParameters() int {
 
 // PadID is pad_token_id ([PAD], 0 in every v1 checkpoint).
 func (c *Config) PadID() int { return c.PadTokenID }
+
+// HasPooler is false when the checkpoint LoadWeights read had no pooler
+// tensors (backbone.PoolerInfo).
+func (c *Config) HasPooler() bool { return !c.NoPooler }
+
+// VocabEntries is vocab_size (backbone.Detailed).
+func (c *Config) VocabEntries() int { return c.VocabSize }
+
+// FeedForwardSize is intermediate_size.
+func (c *Config) FeedForwardSize() int { return c.IntermediateSize }
+
+// Activation is hidden_act.
+func (c *Config) Activation() string { return c.HiddenAct }
 
 // CheckpointHasPooler reports whether the checkpoint that LoadWeights read had
 // the pooler tensors (pooler.dense.{weight,bias}); known is false until a

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/aptbench/apt/aptlib/backbone"
+	"github.com/aptbench/apt/aptlib/bert"
 	"github.com/aptbench/apt/aptlib/bpe"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
@@ -49,6 +50,25 @@ var Family = backbone.Family{
 	LoadTokenizer: func(dir string, c backbone.Config) (backbone.Tokenizer, error) {
 		return bpe.Load(dir, bpe.DeBERTa)
 	},
+	// The variables live where package bert puts them (bert.SetTensor).
+	Scope: bert.Scope,
+	Tensors: func(c backbone.Config) []backbone.TensorSpec {
+		dc, err := asConfig(c)
+		if err != nil {
+			panic(err)
+		}
+		return Tensors(dc)
+	},
+	ConfigJSON: func(c backbone.Config, extra map[string]any) ([]byte, error) {
+		dc, err := asConfig(c)
+		if err != nil {
+			return nil, err
+		}
+		return dc.JSON(extra)
+	},
+	// bpe.Load reads tokenizer.json or vocab.json + merges.txt (what the v1
+	// checkpoints ship), and the two configuration files when present.
+	TokenizerFiles: []string{"vocab.json", "tokenizer.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"},
 }
 
 func asConfig(c backbone.Config) (*Config, error) {

@@ -15,9 +15,10 @@ import (
 )
 
 // ParamPositionOffset is the context parameter (a whole number, default 0)
-// that the registered Family's Forward passes to ForwardOffset: the workbench
-// sets it to layer 0's prefix length for position_offset=prefix (the same
-// parameter name as package roberta's). It matters only when
+// that the registered Family's Forward passes to ForwardOffset: set to layer
+// 0's prefix length it gives P-Tuning v2's shifted positions (the same
+// parameter name as package roberta's; the workbench has no setting for it
+// yet and never sets it). It matters only when
 // position_biased_input is true, which no released v1 checkpoint sets.
 const ParamPositionOffset = "position_offset"
 
@@ -35,8 +36,8 @@ func Forward(ctx *context.Context, c *Config, in backbone.Inputs, hooks *backbon
 // Hooks.Prompt's embeddings are put in front of the (masked) embedding output
 // and are tokens like the others: they take relative positions 0..p-1, the
 // real tokens p..p+T-1. Output.Pool is ContextPooler on the first real token;
-// it panics when the pooler variables do not exist (a checkpoint without
-// pooler, see CheckpointHasPooler).
+// after a checkpoint without pooler (HasPooler false) it reads the created
+// pooler (backbone.CreatedPooler) and panics when none was created.
 //
 // With position_biased_input true, token t takes absolute position row
 // offset + t: offset > 0 is P-Tuning v2's shift by layer 0's prefix length
@@ -262,8 +263,20 @@ func gatherRelative(x *Node, s int, flat func(i, j int) int) *Node {
 	return TransposeAllAxes(picked, 3, 2, 0, 1)
 }
 
-// pool is ContextPooler: pooler_hidden_act(dropout(h_0) W_p^T + b_p).
+// pool is ContextPooler: pooler_hidden_act(dropout(h_0) W_p^T + b_p). After
+// a checkpoint without pooler (HasPooler false) the dense layer is the
+// created one (backbone.CreatedPooler, input-major: h_0 W + b), with the same
+// dropout and activation.
 func pool(ctx *context.Context, c *Config, sequence *Node) *Node {
+	if !c.HasPooler() {
+		if ctx.GetVariableByScopeAndName("/"+backbone.ScopePooler, "weight") == nil {
+			panic(fmt.Errorf("deberta: no pooler variable %q: the checkpoint had no pooler and none was created (model.CreateHead creates it in scope %q)",
+				PoolerTensors[0], backbone.ScopePooler))
+		}
+		w, b := backbone.CreatedPooler(ctx, sequence.Graph())
+		x := dropout(ctx, bert.FirstToken(sequence), c.PoolerDropout)
+		return activate(c.PoolerHiddenAct, Add(bert.MatMulLast(x, w), InsertAxes(b, 0)))
+	}
 	for _, name := range PoolerTensors {
 		if bert.Variable(ctx, name) == nil {
 			panic(fmt.Errorf("deberta: no pooler variable %q: the checkpoint had no pooler and none was created", name))

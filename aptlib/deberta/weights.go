@@ -77,8 +77,10 @@ func Tensors(c *Config) []bert.TensorSpec {
 		add(p+"output.dense.bias", d)
 		layerNorm(p + "output.LayerNorm")
 	}
-	add(PoolerTensors[0], d, d)
-	add(PoolerTensors[1], d)
+	if !c.NoPooler {
+		add(PoolerTensors[0], d, d)
+		add(PoolerTensors[1], d)
+	}
 	return specs
 }
 
@@ -118,6 +120,7 @@ func LoadWeights(ctx *context.Context, c *Config, src backbone.WeightSource, tra
 	if _, ok := find(src, PoolerTensors[1]); ok != hasPooler {
 		return fmt.Errorf("deberta: checkpoint has only one of the pooler tensors %s: both or neither", strings.Join(PoolerTensors, ", "))
 	}
+	c.NoPooler = !hasPooler // Tensors(c) then lists no pooler
 	for _, spec := range Tensors(c) {
 		if !hasPooler && isPooler(spec.Name) {
 			continue

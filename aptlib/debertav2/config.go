@@ -68,6 +68,13 @@ type Config struct {
 	PoolerHiddenSize int     `json:"pooler_hidden_size"`
 	PoolerHiddenAct  string  `json:"pooler_hidden_act"`
 	PoolerDropout    float64 `json:"pooler_dropout"`
+
+	// NoPooler is set by LoadWeights when the checkpoint has no pooler
+	// tensors (masked-LM saves such as deberta-v3-base): NumParameters and
+	// the family's tensor list then leave the pooler out, and Forward's
+	// pooler is the created one (backbone.CreatedPooler). It is not a
+	// config.json key.
+	NoPooler bool `json:"-"`
 }
 
 // StringList is pos_att_type: DebertaV2Config accepts a JSON list of strings
@@ -313,14 +320,30 @@ func (c *Config) HiddenDropout() float64 { return c.HiddenDropoutProb }
 // AttentionDropout is attention_probs_dropout_prob.
 func (c *Config) AttentionDropout() float64 { return c.AttentionProbsDropoutProb }
 
-var _ backbone.Config = (*Config)(nil)
+var (
+	_ backbone.Config     = (*Config)(nil)
+	_ backbone.Detailed   = (*Config)(nil)
+	_ backbone.PoolerInfo = (*Config)(nil)
+)
 
-// NumParameters counts the backbone's weights as Tensors lists them, plus the
-// ContextPooler (d*d + d), which the workbench always has (loaded, or created
-// when the checkpoint has none).
+// HasPooler is false when the checkpoint LoadWeights read had no pooler
+// tensors (backbone.PoolerInfo).
+func (c *Config) HasPooler() bool { return !c.NoPooler }
+
+// VocabEntries is vocab_size (backbone.Detailed).
+func (c *Config) VocabEntries() int { return c.VocabSize }
+
+// FeedForwardSize is intermediate_size.
+func (c *Config) FeedForwardSize() int { return c.IntermediateSize }
+
+// Activation is hidden_act.
+func (c *Config) Activation() string { return c.HiddenAct }
+
+// NumParameters counts the backbone's weights as AllTensors lists them: the
+// encoder and the ContextPooler (d*d + d) unless the checkpoint had none.
 func (c *Config) NumParameters() int {
 	n := 0
-	for _, s := range append(Tensors(c), PoolerTensors(c)...) {
+	for _, s := range AllTensors(c) {
 		k := 1
 		for _, d := range s.Shape {
 			k *= d
@@ -328,4 +351,29 @@ func (c *Config) NumParameters() int {
 		n += k
 	}
 	return n
+}
+
+// JSON returns a HuggingFace config.json for c: its keys as DebertaV2Config
+// names them (pos_att_type as a list, the sizes resolved),
+// "architectures": ["DebertaV2Model"], "model_type": "deberta-v2", plus the
+// extra keys (which win), indented. LoadConfig reads it back to the same Config.
+func (c *Config) JSON(extra map[string]any) ([]byte, error) {
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	m["architectures"] = []string{"DebertaV2Model"}
+	m["model_type"] = ModelType
+	if c.PosAttType == nil {
+		m["pos_att_type"] = nil
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	out, err := json.MarshalIndent(m, "", "  ")
+	return append(out, '\n'), err
 }

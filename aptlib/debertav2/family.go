@@ -13,8 +13,9 @@ func init() {
 
 // Family is the backbone.Family of DeBERTa-v2/v3 checkpoints (model_type
 // "deberta-v2"). Its LoadWeights loads the pooler when the checkpoint has
-// one; call HasPooler afterwards to tell (masked-LM checkpoints such as
-// deberta-v3-base have none, and the workbench then creates it: InitPooler).
+// one; the config's HasPooler then says so (masked-LM checkpoints such as
+// deberta-v3-base have none, and the workbench then creates the pooler of
+// backbone.ScopePooler, which Forward reads).
 func Family() backbone.Family {
 	return backbone.Family{
 		ModelType: ModelType,
@@ -45,6 +46,24 @@ func Family() backbone.Family {
 			// is package aptlib/unigram, written separately; the integrator wires it here.
 			return nil, fmt.Errorf("debertav2: loading the tokenizer of %s needs the SentencePiece Unigram tokenizer (package aptlib/unigram), which is not in this build", dir)
 		},
+		Scope: Scope,
+		Tensors: func(c backbone.Config) []backbone.TensorSpec {
+			var out []backbone.TensorSpec
+			for _, s := range AllTensors(mustConfig(c)) {
+				out = append(out, backbone.TensorSpec{Name: s.Name, Shape: s.Shape})
+			}
+			return out
+		},
+		ConfigJSON: func(c backbone.Config, extra map[string]any) ([]byte, error) {
+			cfg, err := asConfig(c)
+			if err != nil {
+				return nil, err
+			}
+			return cfg.JSON(extra)
+		},
+		// spm.model or tokenizer.json (the SentencePiece Unigram model), and
+		// the two configuration files when present.
+		TokenizerFiles: []string{"spm.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"},
 	}
 }
 

@@ -105,8 +105,15 @@ func checkPrefix(layer int, key, value *Node, batch, d int) {
 
 // contextPooler is ContextPooler: dropout (pooler_dropout) on the first
 // token, dense, ACT[pooler_hidden_act]. Its variables are loaded with the
-// checkpoint or created by InitPooler.
+// checkpoint or created by InitPooler; after a checkpoint without pooler
+// (c.NoPooler) the dense layer is the created one (backbone.CreatedPooler,
+// input-major weight: h_0 W + b), with the same dropout and activation.
 func contextPooler(ctx *context.Context, c *Config, sequence *Node) *Node {
+	if c.NoPooler {
+		w, b := backbone.CreatedPooler(ctx, sequence.Graph())
+		h := dropout(ctx, firstToken(sequence), c.PoolerDropout)
+		return activate(c.PoolerHiddenAct, Add(backbone.MatMulLast(h, w), InsertAxes(b, 0)))
+	}
 	if !HasPooler(ctx) {
 		panic(fmt.Errorf("debertav2: the checkpoint has no pooler (pooler.dense.*) and none was created (InitPooler)"))
 	}

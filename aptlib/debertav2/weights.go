@@ -168,6 +168,7 @@ func LoadWeights(ctx *context.Context, c *Config, src backbone.WeightSource, tra
 	w, b := findName(src, pooler[0].Name), findName(src, pooler[1].Name)
 	switch {
 	case w == "" && b == "":
+		c.NoPooler = true
 		return false, nil
 	case w == "" || b == "":
 		return false, fmt.Errorf("debertav2: checkpoint has only one of %q and %q", pooler[0].Name, pooler[1].Name)
@@ -178,7 +179,19 @@ func LoadWeights(ctx *context.Context, c *Config, src backbone.WeightSource, tra
 	if err := load(pooler[1], b); err != nil {
 		return false, err
 	}
+	c.NoPooler = false
 	return true, nil
+}
+
+// AllTensors is the family's whole tensor list (backbone.Family.Tensors):
+// Tensors(c), then PoolerTensors(c) unless the checkpoint had no pooler
+// (c.NoPooler). Full fine-tuning trains, saves and fingerprints these.
+func AllTensors(c *Config) []TensorSpec {
+	specs := Tensors(c)
+	if !c.NoPooler {
+		specs = append(specs, PoolerTensors(c)...)
+	}
+	return specs
 }
 
 // HasPooler reports whether ctx holds the ContextPooler's variables (loaded
@@ -195,22 +208,26 @@ func weightFile(src backbone.WeightSource, name string) string {
 	return "model weights"
 }
 
-// InitRandom creates every tensor of Tensors(c) and the pooler with
+// InitRandom creates every tensor of AllTensors(c) (the pooler unless
+// c.NoPooler) with
 // DebertaV2PreTrainedModel's initialisation (normal with std
 // initializer_range for matrices, embeddings and the conv kernel, zero
 // biases, unit LayerNorm gains), drawn from a seeded generator. For tests and
 // the demo; real work loads a checkpoint.
 func InitRandom(ctx *context.Context, c *Config, seed uint64, trainable bool) {
 	rng := rand.New(rand.NewPCG(seed, 0xdeb2))
-	for _, spec := range append(Tensors(c), PoolerTensors(c)...) {
+	for _, spec := range AllTensors(c) {
 		setVariable(ctx, spec, randomData(rng, spec, c.InitializerRange), trainable)
 	}
 }
 
-// InitPooler creates the ContextPooler for a checkpoint that has none (normal
-// with std initializer_range, zero bias, seeded), as the workbench does for
-// masked-LM checkpoints; trainable says whether it trains (with the head).
+// InitPooler creates the ContextPooler's pooler.dense.* for a checkpoint that
+// has none (normal with std initializer_range, zero bias, seeded), for callers
+// of this package alone; trainable says whether it trains. c then has a
+// pooler (NoPooler false). The workbench instead creates the family-neutral
+// pooler of backbone.ScopePooler, which Forward reads while NoPooler is set.
 func InitPooler(ctx *context.Context, c *Config, seed uint64, trainable bool) {
+	c.NoPooler = false
 	rng := rand.New(rand.NewPCG(seed, 0x9001))
 	for _, spec := range PoolerTensors(c) {
 		setVariable(ctx, spec, randomData(rng, spec, c.InitializerRange), trainable)

@@ -22,6 +22,29 @@ const (
 	tokenizerConfigFile = "tokenizer_config.json"
 )
 
+// TokenizerFiles are the tokenizer files fetched when the repo has them: the
+// union of the families' backbone.Family.TokenizerFiles (BERT: vocab.txt;
+// RoBERTa and DeBERTa v1: vocab.json + merges.txt; DeBERTa-v2/v3: spm.model;
+// all: tokenizer.json and the two configuration files). The files are chosen
+// before config.json says the family, so the list is every family's;
+// aptlib's tests check it covers every registered family.
+var TokenizerFiles = []string{vocabFile, "vocab.json", "merges.txt", "spm.model", tokenizerFile, tokenizerConfigFile, "special_tokens_map.json"}
+
+// vocabularies are the files of which a model directory needs one (with
+// vocab.json also merges.txt): a tokenizer every family can be built from.
+var vocabularies = []string{vocabFile, tokenizerFile, "vocab.json", "spm.model"}
+
+// hasVocabulary reports whether exists finds one of the vocabularies (for
+// vocab.json, together with merges.txt).
+func hasVocabulary(exists func(string) bool) bool {
+	for _, f := range vocabularies {
+		if exists(f) && (f != "vocab.json" || exists("merges.txt")) {
+			return true
+		}
+	}
+	return false
+}
+
 // otherWeights are weight formats this project cannot read; their presence
 // without safetensors gets a conversion hint.
 var otherWeights = []string{"pytorch_model.bin", "pytorch_model.bin.index.json", "tf_model.h5", "flax_model.msgpack"}
@@ -41,15 +64,13 @@ func planFiles(repoID string, has map[string]int64) (*plan, error) {
 		return nil, fmt.Errorf("model %q has no %s: not a transformers model repo", repoID, configFile)
 	}
 	p.small = append(p.small, configFile)
-	for _, f := range []string{vocabFile, tokenizerFile, tokenizerConfigFile} {
+	for _, f := range TokenizerFiles {
 		if _, ok := has[f]; ok {
 			p.small = append(p.small, f)
 		}
 	}
-	_, hasVocab := has[vocabFile]
-	_, hasTokenizer := has[tokenizerFile]
-	if !hasVocab && !hasTokenizer {
-		return nil, fmt.Errorf("model %q has no vocabulary (%s or %s)", repoID, vocabFile, tokenizerFile)
+	if !hasVocabulary(func(f string) bool { _, ok := has[f]; return ok }) {
+		return nil, fmt.Errorf("model %q has no vocabulary (%s, or vocab.json with merges.txt)", repoID, strings.Join(vocabularies, ", "))
 	}
 
 	if _, ok := has[weightsFile]; ok {
@@ -119,8 +140,8 @@ func checkModelDir(dir string) error {
 	if !exists(configFile) {
 		return fmt.Errorf("%s has no %s", dir, configFile)
 	}
-	if !exists(vocabFile) && !exists(tokenizerFile) {
-		return fmt.Errorf("%s has no %s or %s", dir, vocabFile, tokenizerFile)
+	if !hasVocabulary(exists) {
+		return fmt.Errorf("%s has no vocabulary (%s, or vocab.json with merges.txt)", dir, strings.Join(vocabularies, ", "))
 	}
 	if exists(weightsFile) {
 		return nil

@@ -5,8 +5,9 @@
 // Download lists the repo's files through the Hub's repo-info API, then fetches
 // with go-huggingface's hub package only what the loader reads: config.json,
 // model.safetensors (or model.safetensors.index.json and every shard it
-// names), vocab.txt and/or tokenizer.json, and tokenizer_config.json when
-// present. It returns the cache's snapshot directory, where those files are
+// names), and the tokenizer files of every family that the repo has
+// (TokenizerFiles: vocab.txt, vocab.json, merges.txt, spm.model,
+// tokenizer.json, tokenizer_config.json, special_tokens_map.json). It returns the cache's snapshot directory, where those files are
 // symlinks into the cache's blobs.
 //
 // Environment: HF_ENDPOINT (a mirror instead of https://huggingface.co),

@@ -9,6 +9,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aptbench/apt/aptlib/backbone"
+	"github.com/aptbench/apt/internal/familydir"
+	gomlxctx "github.com/gomlx/gomlx/pkg/ml/context"
 )
 
 const commit = "0123456789abcdef0123456789abcdef01234567"
@@ -220,5 +224,94 @@ func TestDownloadCanceled(t *testing.T) {
 	if _, err := Download(ctx, "org/tiny", Options{CacheDir: t.TempDir()}); err == nil ||
 		!strings.Contains(err.Error(), "context canceled") {
 		t.Errorf("canceled context: error = %v", err)
+	}
+}
+
+// A RoBERTa repo as the Hub serves roberta-base (vocab.json, merges.txt,
+// tokenizer.json, the configuration files; no vocab.txt) is fetched with all
+// of its tokenizer files; a repo with vocab.json but no merges.txt has no
+// usable vocabulary.
+func TestDownloadBPETokenizerFiles(t *testing.T) {
+	files := map[string][]byte{
+		"config.json":             []byte(`{"model_type": "roberta"}`),
+		"model.safetensors":       bytes.Repeat([]byte{7}, 100),
+		"vocab.json":              []byte(`{"<s>": 0}`),
+		"merges.txt":              []byte("#version: 0.2\n"),
+		"tokenizer.json":          []byte(`{}`),
+		"tokenizer_config.json":   []byte(`{}`),
+		"special_tokens_map.json": []byte(`{}`),
+		"dict.txt":                []byte("not fetched"),
+	}
+	hub := &fakeHub{repos: map[string]*fakeRepo{
+		"org/tiny-roberta": {sha: commit, files: files},
+		"org/no-merges": {sha: commit, files: map[string][]byte{
+			"config.json": files["config.json"], "model.safetensors": files["model.safetensors"], "vocab.json": files["vocab.json"]}},
+	}}
+	hub.serve(t)
+	dir, err := Download(context.Background(), "org/tiny-roberta", Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range files {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		if name == "dict.txt" {
+			if err == nil {
+				t.Errorf("%s was fetched, it should not be", name)
+			}
+			continue
+		}
+		if err != nil || string(got) != string(data) {
+			t.Errorf("%s: %q, %v", name, got, err)
+		}
+	}
+	_, err = Download(context.Background(), "org/no-merges", Options{CacheDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "no vocabulary") {
+		t.Errorf("vocab.json without merges.txt: %v", err)
+	}
+}
+
+// A tiny RoBERTa model directory (internal/familydir: the Hub's layout, real
+// weights and BPE tokenizer files) downloaded from the fake Hub loads with its
+// family: config, weights and tokenizer.
+func TestDownloadRoBERTaLoads(t *testing.T) {
+	src := t.TempDir()
+	if err := familydir.Write(src, "roberta", familydir.Options{Seed: 2}); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for _, e := range entries {
+		if files[e.Name()], err = os.ReadFile(filepath.Join(src, e.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hub := &fakeHub{repos: map[string]*fakeRepo{"org/tiny-roberta": {sha: commit, files: files}}}
+	hub.serve(t)
+	dir, err := Download(context.Background(), "org/tiny-roberta", Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range files {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s was not fetched: %v", name, err)
+		}
+	}
+	cfg, fam, err := backbone.LoadDir(gomlxctx.New(), dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fam.ModelType != "roberta" || cfg.NumLayers() != 3 {
+		t.Fatalf("loaded %s with %d layers", fam.ModelType, cfg.NumLayers())
+	}
+	tok, err := fam.LoadTokenizer(dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, _, _ := tok.EncodePairIDs("the cat", "", 16)
+	if tok.PadID() != 1 || len(ids) < 3 || ids[0] != 0 || ids[len(ids)-1] != 2 {
+		t.Errorf("RoBERTa tokenizer: pad id %d, %q encodes as %v, want <s>=0 ... </s>=2", tok.PadID(), "the cat", ids)
 	}
 }

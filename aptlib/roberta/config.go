@@ -49,7 +49,11 @@ type Config struct {
 	checkpointPooler *bool
 }
 
-var _ backbone.Config = (*Config)(nil)
+var (
+	_ backbone.Config     = (*Config)(nil)
+	_ backbone.Detailed   = (*Config)(nil)
+	_ backbone.PoolerInfo = (*Config)(nil)
+)
 
 // DefaultConfig returns roberta-base's configuration. Keys absent from a
 // config.json take these values: roberta-base's config.json (pad_token_id 1,
@@ -137,13 +141,27 @@ func (c *Config) HiddenDropout() float64 { return c.BERT.HiddenDropoutProb }
 func (c *Config) AttentionDropout() float64 { return c.BERT.AttentionProbsDropoutProb }
 
 // NumParameters counts RobertaModel's weights, the pooler included (as
-// RobertaModel(add_pooling_layer=True).num_parameters() does): the same
-// tensors as BERT's.
+// RobertaModel(add_pooling_layer=True).num_parameters() does) unless the
+// checkpoint had none: the same tensors as BERT's.
 func (c *Config) NumParameters() int { return c.BERT.NumParameters() }
 
 // PadID is pad_token_id, the id padding positions hold (and RoBERTa's
 // padding_idx for the positions).
 func (c *Config) PadID() int { return c.BERT.PadTokenID }
+
+// HasPooler is false when the checkpoint LoadWeights read had no pooler
+// tensors (backbone.PoolerInfo): Tensors and NumParameters then leave the
+// pooler out and Forward's pooler is the created one (backbone.CreatedPooler).
+func (c *Config) HasPooler() bool { return !c.BERT.NoPooler }
+
+// VocabEntries is vocab_size (backbone.Detailed).
+func (c *Config) VocabEntries() int { return c.BERT.VocabSize }
+
+// FeedForwardSize is intermediate_size.
+func (c *Config) FeedForwardSize() int { return c.BERT.IntermediateSize }
+
+// Activation is hidden_act.
+func (c *Config) Activation() string { return c.BERT.HiddenAct }
 
 // CheckpointHasPooler reports whether the checkpoint that LoadWeights read had
 // the pooler tensors (pooler.dense.{weight,bias}); known is false until a

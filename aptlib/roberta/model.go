@@ -13,9 +13,9 @@ import (
 
 // ParamPositionOffset is the context parameter (an int, default 0) that the
 // family's Forward (the registered backbone.Family) passes to ForwardOffset:
-// the workbench sets it to layer 0's prefix length for position_offset=prefix,
-// P-Tuning v2's shifted positions (docs/families.md, "RoBERTa"); an adapter
-// records the offset as its position_offset metadata (docs/adapters.md).
+// set to layer 0's prefix length it gives P-Tuning v2's shifted positions
+// (docs/families.md, "RoBERTa"). The workbench has no setting for it yet and
+// never sets it, so adapters record no offset.
 const ParamPositionOffset = "position_offset"
 
 // Forward computes RobertaModel's forward pass with the positions RoBERTa
@@ -34,7 +34,9 @@ func Forward(ctx *context.Context, c *Config, in backbone.Inputs, hooks *backbon
 // When type_vocab_size is 1, in.TypeIDs is ignored and every token type is 0
 // (RobertaEmbeddings' zero buffer; RoBERTa's tokenizer makes no other).
 // Everything else, the hooks included, is bert.Forward's. Output.Pool is
-// RobertaPooler (dense + tanh on token 0, <s>), reading pooler.dense.*.
+// RobertaPooler (dense + tanh on token 0, <s>), reading pooler.dense.*, or,
+// when the checkpoint had no pooler (HasPooler false), the created pooler of
+// scope backbone.ScopePooler with the same tanh.
 //
 // Like bert.Forward it panics (graph-building convention) when the input is
 // longer than the position table allows: T + offset > MaxLen.
@@ -58,14 +60,18 @@ func ForwardOffset(ctx *context.Context, c *Config, in backbone.Inputs, hooks *b
 	out := bert.ForwardWithPositions(ctx, &c.BERT, bin, positionIDs(in.IDs, c.BERT.PadTokenID, offset), bh)
 	return &backbone.Output{
 		Sequence: out.Sequence, Hidden: out.Hidden, Mask: out.Mask,
-		Pool: func(sequence *Node) *Node { return pool(ctx, sequence) },
+		Pool: func(sequence *Node) *Node { return pool(ctx, c, sequence) },
 	}
 }
 
-// pool is RobertaPooler. Its variables are absent after loading a checkpoint
-// without pooler until the workbench creates them (under the names of
-// PoolerTensors, e.g. with bert.SetTensor).
-func pool(ctx *context.Context, sequence *Node) *Node {
+// pool is RobertaPooler: tanh(x_0 W^T + b). After a checkpoint without pooler
+// it is the created pooler (backbone.CreatedPooler, input-major weight:
+// tanh(x_0 W + b)), which model.CreateHead makes for the heads that pool.
+func pool(ctx *context.Context, c *Config, sequence *Node) *Node {
+	if !c.HasPooler() {
+		w, b := backbone.CreatedPooler(ctx, sequence.Graph())
+		return Tanh(Add(bert.MatMulLast(bert.FirstToken(sequence), w), InsertAxes(b, 0)))
+	}
 	for _, name := range PoolerTensors {
 		if bert.Variable(ctx, name) == nil {
 			panic(fmt.Errorf("roberta: no pooler variable %q: the checkpoint had no pooler and none was created", name))

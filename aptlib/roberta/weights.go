@@ -20,7 +20,8 @@ const CheckpointPrefix = "roberta."
 var PoolerTensors = []string{"pooler.dense.weight", "pooler.dense.bias"}
 
 // Tensors lists every tensor of RobertaModel with its canonical name (no
-// "roberta." prefix) and shape: BERT's tensors (bert.Tensors), the position
+// "roberta." prefix) and shape: BERT's tensors (bert.Tensors, without the
+// pooler when the loaded checkpoint had none), the position
 // table with max_position_embeddings rows (pad_token_id + 1 + MaxLen) and the
 // token type table with type_vocab_size rows (1). Variables live where package
 // bert puts them (under bert.Scope, named after the canonical name), so the
@@ -67,6 +68,9 @@ func LoadWeights(ctx *context.Context, c *Config, src backbone.WeightSource, tra
 	if _, ok := find(src, PoolerTensors[1]); ok != hasPooler {
 		return fmt.Errorf("roberta: checkpoint has only one of the pooler tensors %s: both or neither", strings.Join(PoolerTensors, ", "))
 	}
+	// Tensors leaves the pooler out when the checkpoint has none; Forward's
+	// pooler is then the created one (backbone.CreatedPooler).
+	c.BERT.NoPooler = !hasPooler
 	for _, spec := range Tensors(c) {
 		if !hasPooler && isPooler(spec.Name) {
 			continue
@@ -101,8 +105,8 @@ func weightFile(src backbone.WeightSource, name string) string {
 	return "model weights"
 }
 
-// InitRandom creates every RobertaModel tensor, the pooler included, with
-// BERT's initialisation (bert.InitRandom: N(0, 0.02), zero biases, unit
+// InitRandom creates every RobertaModel tensor, the pooler included (unless
+// c says the checkpoint had none), with BERT's initialisation (bert.InitRandom: N(0, 0.02), zero biases, unit
 // LayerNorm gains), seeded. For tests and the demo; real work loads a
 // checkpoint.
 func InitRandom(ctx *context.Context, c *Config, seed uint64, trainable bool) {
