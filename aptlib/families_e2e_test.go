@@ -45,9 +45,6 @@ func TestWorkbenchFamiliesEndToEnd(t *testing.T) {
 					t.Fatal(err)
 				}
 				if err := w.LoadModel(dir); err != nil {
-					if mt == "deberta-v2" && strings.Contains(err.Error(), "aptlib/unigram") {
-						t.Skipf("the deberta-v2 tokenizer is not wired in yet: %v", err)
-					}
 					t.Fatal(err)
 				}
 				if err := w.LoadTask("demo", ""); err != nil {

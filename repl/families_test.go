@@ -27,9 +27,6 @@ func TestShellFamilies(t *testing.T) {
 			adapter := filepath.Join(dir, "a.safetensors")
 
 			s, out, _ := newShell(t)
-			if err := s.Workbench().LoadModel(model); err != nil && mt == "deberta-v2" && strings.Contains(err.Error(), "aptlib/unigram") {
-				t.Skipf("the deberta-v2 tokenizer is not wired in yet: %v", err)
-			}
 			run(t, s, out, "load model "+model)
 			got := run(t, s, out, "show model")
 			mustContain(t, "show model", got, mt+":", "none in the checkpoint: created")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/aptbench/apt/aptlib/backbone"
+	"github.com/aptbench/apt/aptlib/unigram"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
@@ -42,9 +43,9 @@ func Family() backbone.Family {
 			InitRandom(ctx, mustConfig(c), seed, trainable)
 		},
 		LoadTokenizer: func(dir string, c backbone.Config) (backbone.Tokenizer, error) {
-			// The SentencePiece Unigram tokenizer (spm.model / tokenizer.json)
-			// is package aptlib/unigram, written separately; the integrator wires it here.
-			return nil, fmt.Errorf("debertav2: loading the tokenizer of %s needs the SentencePiece Unigram tokenizer (package aptlib/unigram), which is not in this build", dir)
+			// The SentencePiece Unigram tokenizer: tokenizer.json, else
+			// spm.model (+ tokenizer_config.json); [CLS] A [SEP] B [SEP].
+			return unigram.Load(dir)
 		},
 		Scope: Scope,
 		Tensors: func(c backbone.Config) []backbone.TensorSpec {

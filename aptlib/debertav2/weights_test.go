@@ -252,8 +252,13 @@ func TestFamilyRegistered(t *testing.T) {
 	if err := f.LoadWeights(context.New(), c, set, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.LoadTokenizer(dir, c); err == nil || !strings.Contains(err.Error(), "unigram") {
-		t.Errorf("LoadTokenizer: error %v, want one naming package unigram", err)
+	// The family's tokenizer is package unigram's, with [CLS] A [SEP] B [SEP].
+	if tok, err := f.LoadTokenizer(filepath.Join("..", "unigram", "testdata", "deberta"), c); err != nil {
+		t.Errorf("LoadTokenizer: %v", err)
+	} else if cls, ok := tok.ID("[CLS]"); !ok {
+		t.Errorf("tokenizer has no [CLS]")
+	} else if ids, types, _ := tok.EncodePairIDs("a", "b", 16); len(ids) < 5 || ids[0] != int32(cls) || types[len(types)-1] != 1 {
+		t.Errorf("pair ids %v types %v: want [CLS] a [SEP] b [SEP], types 0 then 1", ids, types)
 	}
 	if err := f.LoadWeights(context.New(), otherConfig{c}, set, false); err == nil || !strings.Contains(err.Error(), "not a DeBERTa-v2 config") {
 		t.Errorf("a foreign config: error %v", err)
