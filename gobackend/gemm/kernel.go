@@ -16,6 +16,10 @@ type kernel struct {
 	// aOuter visits the tiles A panel by A panel (the mr×kc A panel stays in L1 and the
 	// B block streams from L2) instead of B panel by B panel.
 	aOuter bool
+	// packAOnce (with aOuter) packs all the rows of a task's A for each kc block and
+	// loops over the B blocks under it, instead of packing mc-row A blocks per B block
+	// (mc is then unused): each operand is packed once.
+	packAOnce bool
 	// fn computes C[0:mr, 0:nr] = (load != 0 ? C : 0) + a·b, where a holds kc steps of mr
 	// values and b kc steps of nr values; row r of C starts ldc elements after row r-1.
 	fn func(kc int, a, b, c *float32, ldc int, load int)

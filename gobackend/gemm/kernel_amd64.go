@@ -42,7 +42,7 @@ var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 func archKernels() []*kernel {
 	var ks []*kernel
 	if hasAVX512 {
-		ks = append(ks, &kernel{name: "avx512-12x32", mr: 12, nr: 32, kc: 512, mc: 240, nc: 512, aOuter: true,
+		ks = append(ks, &kernel{name: "avx512-12x32", mr: 12, nr: 32, kc: 512, mc: 240, nc: 512, aOuter: true, packAOnce: true,
 			fn: k512_12x32, half: k512_12x16of32, peak: peak512, peakFlops: 24 * 16 * 2})
 	}
 	if hasAVX2 {

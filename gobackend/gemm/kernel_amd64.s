@@ -1058,6 +1058,20 @@ TEXT ·copyRuns(SB), NOSPLIT, $0-48
 cr_outer:
 	MOVQ BX, DX
 	XORQ AX, AX
+cr_vec16:
+	CMPQ DX, $16
+	JLT cr_vec
+	MOVUPS (SI)(AX*1), X0
+	MOVUPS 16(SI)(AX*1), X1
+	MOVUPS 32(SI)(AX*1), X2
+	MOVUPS 48(SI)(AX*1), X3
+	MOVUPS X0, (DI)(AX*1)
+	MOVUPS X1, 16(DI)(AX*1)
+	MOVUPS X2, 32(DI)(AX*1)
+	MOVUPS X3, 48(DI)(AX*1)
+	ADDQ $64, AX
+	SUBQ $16, DX
+	JMP cr_vec16
 cr_vec:
 	CMPQ DX, $4
 	JLT cr_scalar

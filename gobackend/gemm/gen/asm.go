@@ -40,7 +40,18 @@ var (
 //
 // bnr is the B panel's width in floats (nr for a full tile; a narrower kernel reads the
 // first nv vectors of a wider panel, as the tail of a row of tiles does).
-func kernel(x isa, mr, nv, bnr int) {
+func kernel(x isa, mr, nv, bnr int) { kernelOpt(x, mr, nv, bnr, opts{unroll: 4}) }
+
+// opts are the micro-kernel variants tried while tuning.
+type opts struct {
+	suffix string
+	bcst   bool // FMAs with an embedded broadcast of A (VFMADD231PS.BCST mem) instead of VBROADCASTSS
+	prefB  int  // if > 0, prefetch the B panel this many bytes ahead once per unrolled step
+	unroll int
+	prefA  int // A prefetch distance in unrolled steps (0: 4)
+}
+
+func kernelOpt(x isa, mr, nv, bnr int, o opts) {
 	nr := nv * x.lanes
 	vb := 4 * x.lanes // bytes per vector
 	nacc := mr * nv
@@ -56,6 +67,7 @@ func kernel(x isa, mr, nv, bnr int) {
 	if bnr != nr {
 		name += fmt.Sprintf("of%d", bnr)
 	}
+	name += o.suffix
 	p("")
 	p("// func %s(kc int, a, b, c *float32, ldc int, load int)", name)
 	p("TEXT ·%s(SB), NOSPLIT, $0-48", name)
@@ -90,6 +102,12 @@ func kernel(x isa, mr, nv, bnr int) {
 			p("\tVMOVUPS %d(DI), %s", kOff*bnr*4+v*vb, breg(v))
 		}
 		for r := 0; r < mr; r++ {
+			if o.bcst {
+				for v := 0; v < nv; v++ {
+					p("\tVFMADD231PS.BCST %d(SI), %s, %s", (kOff*mr+r)*4, breg(v), acc(r, v))
+				}
+				continue
+			}
 			br := fmt.Sprintf("%s%d", x.reg, nv+bc%nbc)
 			bc++
 			p("\tVBROADCASTSS %d(SI), %s", (kOff*mr+r)*4, br)
@@ -98,12 +116,21 @@ func kernel(x isa, mr, nv, bnr int) {
 			}
 		}
 	}
-	const unroll = 4
+	unroll := o.unroll
+	pa := o.prefA
+	if pa == 0 {
+		pa = 4
+	}
 	p("\tCMPQ CX, $%d", unroll)
 	p("\tJLT %s_tail", name)
 	p("%s_loop4:", name)
 	for off := 0; off < unroll*mr*4; off += 64 {
-		p("\tPREFETCHT0 %d(SI)", unroll*mr*4*4+off)
+		p("\tPREFETCHT0 %d(SI)", unroll*mr*4*pa+off)
+	}
+	if o.prefB > 0 {
+		for off := 0; off < unroll*bnr*4; off += 64 {
+			p("\tPREFETCHT0 %d(DI)", o.prefB+off)
+		}
 	}
 	for u := 0; u < unroll; u++ {
 		step(u)
@@ -229,7 +256,7 @@ il4_done:
 `
 
 // copyRuns is hand-written: it packs n runs of rows contiguous floats (columns of a
-// transposed A, rows of a row-major B) into a panel of width w, 16 bytes at a time.
+// transposed A, rows of a row-major B) into a panel of width w, 64 then 16 bytes at a time.
 const copyRuns = `
 // func copyRuns(d *float32, w int, s *float32, xs int, rows int, n int)
 // d[x*w + r] = s[x*xs + r] for r < rows, x < n (w, xs in elements).
@@ -247,6 +274,20 @@ TEXT ·copyRuns(SB), NOSPLIT, $0-48
 cr_outer:
 	MOVQ BX, DX
 	XORQ AX, AX
+cr_vec16:
+	CMPQ DX, $16
+	JLT cr_vec
+	MOVUPS (SI)(AX*1), X0
+	MOVUPS 16(SI)(AX*1), X1
+	MOVUPS 32(SI)(AX*1), X2
+	MOVUPS 48(SI)(AX*1), X3
+	MOVUPS X0, (DI)(AX*1)
+	MOVUPS X1, 16(DI)(AX*1)
+	MOVUPS X2, 32(DI)(AX*1)
+	MOVUPS X3, 48(DI)(AX*1)
+	ADDQ $64, AX
+	SUBQ $16, DX
+	JMP cr_vec16
 cr_vec:
 	CMPQ DX, $4
 	JLT cr_scalar
@@ -280,6 +321,9 @@ func main() {
 	p("#include \"textflag.h\"")
 	kernel(avx512, 12, 2, 32)
 	kernel(avx512, 12, 1, 32)
+	if os.Getenv("GEMM_TUNE") != "" {
+		tuneVariants()
+	}
 	kernel(avx2, 6, 2, 16)
 	kernel(avx2, 6, 1, 16)
 	p("%s", interleave4)
@@ -287,4 +331,14 @@ func main() {
 	peak(avx512, 24)
 	peak(avx2, 12)
 	os.Stdout.WriteString(w.String())
+}
+
+// tuneVariants writes the micro-kernel variants compared while tuning (GEMM_TUNE=1 go run
+// gen/asm.go > kernel_amd64.s; they need Go declarations of their own to be called).
+func tuneVariants() {
+	kernelOpt(avx512, 12, 2, 32, opts{suffix: "bc", bcst: true, unroll: 4})
+	kernelOpt(avx512, 12, 2, 32, opts{suffix: "pb", prefB: 1024, unroll: 4})
+	kernelOpt(avx512, 12, 2, 32, opts{suffix: "u8", unroll: 8, prefA: 2})
+	kernelOpt(avx512, 12, 2, 32, opts{suffix: "bcpb", bcst: true, prefB: 1024, unroll: 4})
+	kernelOpt(avx512, 14, 2, 32, opts{suffix: "bc", bcst: true, unroll: 4})
 }
