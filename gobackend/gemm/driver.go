@@ -110,16 +110,22 @@ func MulBatch(p Batch) {
 
 func roundUp(x, m int) int { return (x + m - 1) / m * m }
 
-// split chooses the task grid: as few tasks as give each goroutine one (rows split
-// first, then columns), since each task packs its own copy of the B blocks it reads.
+// split chooses the task grid: as few tasks as give each goroutine one (the larger of
+// M and N split first), since each task packs its own copy of the blocks it reads.
 func (j *job) split(nt int) {
 	p, k := &j.p, j.k
 	cm, cn := 1, 1
+	// Each task packs its own rows of A and all of B under them (rows chunks) or all of
+	// A and its columns of B (columns chunks): splitting the larger of M and N packs
+	// less (K·(M/2+N) against K·(M+N/2) for two tasks).
+	colsFirst := p.N > p.M
 	for p.Count*cm*cn < nt {
-		if roundUp((p.M+cm-1)/cm, k.mr) > k.mr {
-			cm++
-		} else if roundUp((p.N+cn-1)/cn, k.nr) > k.nr {
+		canM := roundUp((p.M+cm-1)/cm, k.mr) > k.mr
+		canN := roundUp((p.N+cn-1)/cn, k.nr) > k.nr
+		if canN && (colsFirst || !canM) {
 			cn++
+		} else if canM {
+			cm++
 		} else {
 			break
 		}
