@@ -17,13 +17,18 @@
 // The tiles of a block are visited in one of two orders (kernel.aOuter): A panel by A
 // panel (the mr×kc A panel stays in L1 while the kc×nc B block streams from L2: the
 // AVX-512 kernel) or B panel by B panel (the kc×nr B panel stays in L1 and the mc×kc A
-// block streams from L2: the others).
+// block streams from L2: the others). With A panels outer the A block need not stay in
+// L2, so when a task has more than one B block the AVX-512 kernel swaps the two outer
+// loops (kernel.packAOnce): for each kc block it packs all the task's rows of A once,
+// then packs and runs the nc-column B blocks in turn, instead of packing A again for
+// every B block (N/nc times; 6 times on the 3072-column BERT products).
 //
 // Packing reads the operands through RowStride/ColStride (packPanel): a run that is
-// contiguous in memory is copied 16 bytes at a time (copyRuns: rows of a row-major B,
-// columns of a transposed A) and the other layout is transposed 4×4 with SSE
-// (interleave4: rows of a row-major A, columns of a transposed B); any other stride
-// goes through a plain loop. Panels are zero-padded past the edges of M and N, so the
+// contiguous in memory is copied 64 then 16 bytes at a time (copyRuns: rows of a
+// row-major B, columns of a transposed A; the full panels of a block go depth by depth,
+// packFull, one sequential read per depth instead of one strided read per panel) and
+// the other layout is transposed 4×4 with SSE (interleave4: rows of a row-major A,
+// columns of a transposed B); any other stride goes through a plain loop. Panels are zero-padded past the edges of M and N, so the
 // micro-kernels always compute full tiles; a partial tile is computed into a scratch
 // tile and added or copied element by element into C. When at most nr/2 columns are
 // left, a half-width kernel computes only them. The first kc block overwrites C (or
@@ -33,8 +38,10 @@
 // golang.org/x/sys/cpu, the first available being the default:
 //
 //	avx512-12x32  AVX-512F: 12 rows × 32 columns, 24 zmm accumulators, per k 2 vector
-//	              loads of B and 12 broadcasts of A; kc 512, mc 240, nc 512, A panel
-//	              outer (24 KiB A panel in the 48 KiB L1d, 1 MiB B block in the 2 MiB L2)
+//	              loads of B and 24 FMAs with an embedded broadcast of A (VFMADD231PS.BCST
+//	              mem: no separate VBROADCASTSS), the B panel prefetched 1 KiB ahead;
+//	              kc 512, mc 240, nc 512, A panel outer (24 KiB A panel in the 48 KiB L1d,
+//	              1 MiB B block in the 2 MiB L2)
 //	avx2-6x16     AVX2+FMA: 6 × 16, 12 ymm accumulators; kc 256, mc 120, nc 4096, B panel
 //	              outer (16 KiB B panel in L1, which is 32 KiB on older AVX2 processors)
 //	go-4x4        portable Go (every GOARCH, and the fallback on amd64); kc 256
@@ -47,8 +54,14 @@
 // fewer passes over C for K >= 512. 14×32, 8×48 and 6×64 AVX-512 tiles were tried too:
 // on these shared 2-core machines their differences with 12×32 stayed within the noise,
 // except 6×64 (fastest alone, but its 64 KiB B panel does not fit L1), and 12×32 wastes
-// the least on the attention shapes (M = 128, 144). Tuning here is noisy: measure with
-// apt-gemm-bench -cputime -rounds N and compare several alternating runs.
+// the least on the attention shapes (M = 128, 144). Later tuning (2026-12-02, variants
+// of gen/asm.go's tuneVariants timed alternately by thread CPU time, means over the
+// benchmark shapes): packing A once per kc block +3%, embedded broadcasts and the B
+// prefetch +1-2% (each alone about +2%), unrolling k by 8, kc 384, mc 120 and 14×32
+// within ±1%, nc 1024 (a 2 MiB B block) -0.5% and up to -13% on the 3072-column
+// shapes. After that about 16% of a one-thread product is packing (interleave4 10%,
+// copyRuns 6%) and the kernel runs close to the FMA peak. Tuning here is noisy:
+// measure with apt-gemm-bench -cputime -rounds N and compare several alternating runs.
 //
 // Products of at most 4 elements (M·N <= 4: single dot products) use a direct loop
 // (direct.go); everything else, down to 1-row products, goes through packing, which
@@ -58,8 +71,10 @@
 //
 // A product uses up to Threads() goroutines (SetThreads; default GOMAXPROCS): helper
 // goroutines started once wait on a channel, and the caller works too. Tasks are batch
-// elements, then row chunks, then column chunks, as few as give each goroutine one, since
-// each task packs its own B blocks; products under 8 MFLOP run on the caller alone.
+// elements, then chunks of the larger of M and N (then of the other), as few as give
+// each goroutine one, since each task packs its own copy of the blocks it reads (rows
+// chunks: all of B; columns chunks: all of A); products under 8 MFLOP run on the caller
+// alone.
 // Tasks write disjoint parts of C and never split K, so every element is reduced in
 // the same order (the kc blocks in turn, k in order inside one, FMA by FMA) whatever
 // the number of goroutines and their scheduling: results are bit-identical run after
@@ -85,7 +100,12 @@
 // 2 threads beside torch.mm/torch.bmm run by /usr/bin/python3 in the same run
 // (-coretype SkylakeX adds torch with that OpenBLAS core: OpenBLAS 0.3.21 does not
 // recognise every recent processor and then runs its Prescott kernels) and the measured
-// FMA peak of one core (PeakGFLOPS). go test -bench . ./gobackend/gemm/ has the same
+// FMA peak of one core (PeakGFLOPS: 24 independent zmm FMA chains in registers, 2 FMA
+// ports × 16 lanes × 2 flops per cycle; 12, 16 or 24 chains and distinct source
+// registers all measured the same 170-178 GFLOP/s here, about 2.7 GHz under AVX-512).
+// The torch column sets OpenBLAS's own thread count as well as torch's: this torch
+// calls OpenBLAS (pthreads), whose pool stays at nproc under torch.set_num_threads, so
+// a "1 thread" torch.mm used to run on both cores (and seemed to beat the peak). go test -bench . ./gobackend/gemm/ has the same
 // shapes (BenchmarkShapes), the kernels alone (BenchmarkMicroKernel), the peak
 // (BenchmarkPeak) and small products (BenchmarkSmall).
 package gemm

@@ -385,6 +385,17 @@ func interleave(d []float32, w int, data []float32, base, rs, rows, n int) {
 	sp := unsafe.Pointer(&data[base])
 	const f = 4 // bytes per float32
 	r := 0
+	if hasInterleave8 {
+		n8 := n &^ 7
+		for ; r+8 <= rows; r += 8 {
+			interleave8((*float32)(unsafe.Add(dp, r*f)), w, (*float32)(unsafe.Add(sp, r*rs*f)), rs, n8)
+			for x := n8; x < n; x++ {
+				for i := r; i < r+8; i++ {
+					*(*float32)(unsafe.Add(dp, (x*w+i)*f)) = *(*float32)(unsafe.Add(sp, (i*rs+x)*f))
+				}
+			}
+		}
+	}
 	n4 := n &^ 3
 	for ; r+4 <= rows; r += 4 {
 		interleave4((*float32)(unsafe.Add(dp, r*f)), w, (*float32)(unsafe.Add(sp, r*rs*f)), rs, n4)

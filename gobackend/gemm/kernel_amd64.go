@@ -27,6 +27,14 @@ func kavx2_6x8of16(kc int, a, b, c *float32, ldc int, load int)
 //go:noescape
 func interleave4(d *float32, w int, s *float32, rs int, n int)
 
+// interleave8 writes d[x*w + r] = s[r*rs + x] for r < 8, x < n; n is a multiple of 8.
+// It needs AVX (hasInterleave8).
+//
+//go:noescape
+func interleave8(d *float32, w int, s *float32, rs int, n int)
+
+var hasInterleave8 = cpu.X86.HasAVX
+
 // copyRuns writes d[x*w + r] = s[x*xs + r] for r < rows, x < n.
 //
 //go:noescape

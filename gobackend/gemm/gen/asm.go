@@ -255,6 +255,79 @@ il4_done:
 	RET
 `
 
+// interleave8 is hand-written: the 8×8 AVX transpose that packs 8 contiguous runs, as
+// interleave4 does 4 (half the loads and stores per element, fewer shuffles).
+const interleave8 = `
+// func interleave8(d *float32, w int, s *float32, rs int, n int)
+// d[x*w + r] = s[r*rs + x] for r < 8 and x < n, n a multiple of 8 (w, rs in elements).
+TEXT ·interleave8(SB), NOSPLIT, $0-40
+	MOVQ d+0(FP), DI
+	MOVQ w+8(FP), R8
+	SHLQ $2, R8
+	MOVQ s+16(FP), SI
+	MOVQ rs+24(FP), R9
+	SHLQ $2, R9
+	MOVQ n+32(FP), CX
+	SHRQ $3, CX
+	JEQ il8_done
+	LEAQ (R9)(R9*2), R12
+	ADDQ SI, R12
+	LEAQ (SI)(R9*4), R13
+il8_loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(R9*1), Y1
+	VMOVUPS (SI)(R9*2), Y2
+	VMOVUPS (R12), Y3
+	VMOVUPS (R13), Y4
+	VMOVUPS (R13)(R9*1), Y5
+	VMOVUPS (R13)(R9*2), Y6
+	VMOVUPS (R12)(R9*4), Y7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	LEAQ (R8)(R8*2), AX
+	ADDQ DI, AX
+	LEAQ (DI)(R8*4), BX
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, (DI)(R8*1)
+	VMOVUPS Y10, (DI)(R8*2)
+	VMOVUPS Y11, (AX)
+	VMOVUPS Y12, (BX)
+	VMOVUPS Y13, (BX)(R8*1)
+	VMOVUPS Y14, (BX)(R8*2)
+	VMOVUPS Y15, (AX)(R8*4)
+	ADDQ $32, SI
+	ADDQ $32, R12
+	ADDQ $32, R13
+	LEAQ (BX)(R8*4), DI
+	DECQ CX
+	JNE il8_loop
+	VZEROUPPER
+il8_done:
+	RET
+`
+
 // copyRuns is hand-written: it packs n runs of rows contiguous floats (columns of a
 // transposed A, rows of a row-major B) into a panel of width w, 64 then 16 bytes at a time.
 const copyRuns = `
@@ -331,6 +404,7 @@ func main() {
 	kernel(avx2, 6, 2, 16)
 	kernel(avx2, 6, 1, 16)
 	p("%s", interleave4)
+	p("%s", interleave8)
 	p("%s", copyRuns)
 	peak(avx512, 24)
 	peak(avx2, 12)
