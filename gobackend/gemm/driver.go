@@ -342,6 +342,12 @@ func packFull(d []float32, w, np int, data []float32, base, xs, n int) {
 	_ = d[np*w*n-1]
 	_ = data[base]
 	_ = data[base+(n-1)*xs+np*w-1]
+	if hasAVX {
+		for x := 0; x < n; x++ {
+			copyRunsAVX(&d[x*w], w*n, &data[base+x*xs], w, w, np)
+		}
+		return
+	}
 	for x := 0; x < n; x++ {
 		copyRuns(&d[x*w], w*n, &data[base+x*xs], w, w, np)
 	}
@@ -385,7 +391,7 @@ func interleave(d []float32, w int, data []float32, base, rs, rows, n int) {
 	sp := unsafe.Pointer(&data[base])
 	const f = 4 // bytes per float32
 	r := 0
-	if hasInterleave8 {
+	if hasAVX {
 		n8 := n &^ 7
 		for ; r+8 <= rows; r += 8 {
 			interleave8((*float32)(unsafe.Add(dp, r*f)), w, (*float32)(unsafe.Add(sp, r*rs*f)), rs, n8)

@@ -28,12 +28,18 @@ func kavx2_6x8of16(kc int, a, b, c *float32, ldc int, load int)
 func interleave4(d *float32, w int, s *float32, rs int, n int)
 
 // interleave8 writes d[x*w + r] = s[r*rs + x] for r < 8, x < n; n is a multiple of 8.
-// It needs AVX (hasInterleave8).
+// It needs AVX (hasAVX).
 //
 //go:noescape
 func interleave8(d *float32, w int, s *float32, rs int, n int)
 
-var hasInterleave8 = cpu.X86.HasAVX
+// copyRunsAVX is copyRuns with 32-byte moves; it needs AVX (hasAVX).
+//
+//go:noescape
+func copyRunsAVX(d *float32, w int, s *float32, xs int, rows int, n int)
+
+// hasAVX allows interleave8 and copyRunsAVX.
+var hasAVX = cpu.X86.HasAVX
 
 // copyRuns writes d[x*w + r] = s[x*xs + r] for r < rows, x < n.
 //

@@ -1063,6 +1063,70 @@ cr_done:
 	RET
 
 
+// func copyRunsAVX(d *float32, w int, s *float32, xs int, rows int, n int)
+// d[x*w + r] = s[x*xs + r] for r < rows, x < n (w, xs in elements).
+TEXT ·copyRunsAVX(SB), NOSPLIT, $0-48
+	MOVQ d+0(FP), DI
+	MOVQ w+8(FP), R8
+	SHLQ $2, R8
+	MOVQ s+16(FP), SI
+	MOVQ xs+24(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+32(FP), BX
+	MOVQ n+40(FP), CX
+	TESTQ CX, CX
+	JEQ cra_done
+cra_outer:
+	MOVQ BX, DX
+	XORQ AX, AX
+cra_vec32:
+	CMPQ DX, $32
+	JLT cra_vec8
+	VMOVUPS (SI)(AX*1), Y0
+	VMOVUPS 32(SI)(AX*1), Y1
+	VMOVUPS 64(SI)(AX*1), Y2
+	VMOVUPS 96(SI)(AX*1), Y3
+	VMOVUPS Y0, (DI)(AX*1)
+	VMOVUPS Y1, 32(DI)(AX*1)
+	VMOVUPS Y2, 64(DI)(AX*1)
+	VMOVUPS Y3, 96(DI)(AX*1)
+	ADDQ $128, AX
+	SUBQ $32, DX
+	JMP cra_vec32
+cra_vec8:
+	CMPQ DX, $8
+	JLT cra_vec4
+	VMOVUPS (SI)(AX*1), Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	SUBQ $8, DX
+	JMP cra_vec8
+cra_vec4:
+	CMPQ DX, $4
+	JLT cra_scalar
+	VMOVUPS (SI)(AX*1), X0
+	VMOVUPS X0, (DI)(AX*1)
+	ADDQ $16, AX
+	SUBQ $4, DX
+	JMP cra_vec4
+cra_scalar:
+	TESTQ DX, DX
+	JEQ cra_next
+	VMOVSS (SI)(AX*1), X0
+	VMOVSS X0, (DI)(AX*1)
+	ADDQ $4, AX
+	DECQ DX
+	JMP cra_scalar
+cra_next:
+	ADDQ R9, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNE cra_outer
+	VZEROUPPER
+cra_done:
+	RET
+
+
 // func peak512(n int)
 TEXT ·peak512(SB), NOSPLIT, $0-8
 	MOVQ n+0(FP), CX
