@@ -24,11 +24,12 @@
 // every B block (N/nc times; 6 times on the 3072-column BERT products).
 //
 // Packing reads the operands through RowStride/ColStride (packPanel): a run that is
-// contiguous in memory is copied 64 then 16 bytes at a time (copyRuns: rows of a
-// row-major B, columns of a transposed A; the full panels of a block go depth by depth,
-// packFull, one sequential read per depth instead of one strided read per panel) and
-// the other layout is transposed 4×4 with SSE (interleave4: rows of a row-major A,
-// columns of a transposed B); any other stride goes through a plain loop. Panels are zero-padded past the edges of M and N, so the
+// contiguous in memory is copied 16 to 128 bytes at a time (copyRuns, copyRunsAVX: rows
+// of a row-major B, columns of a transposed A; the full panels of a block go depth by
+// depth, packFull, one sequential read per depth instead of one strided read per
+// panel) and the other layout is transposed 8×8 with AVX (interleave8), then 4×4 with
+// SSE (interleave4: rows of a row-major A, columns of a transposed B); any other
+// stride goes through a plain loop. Panels are zero-padded past the edges of M and N, so the
 // micro-kernels always compute full tiles; a partial tile is computed into a scratch
 // tile and added or copied element by element into C. When at most nr/2 columns are
 // left, a half-width kernel computes only them. The first kc block overwrites C (or
@@ -59,8 +60,10 @@
 // benchmark shapes): packing A once per kc block +3%, embedded broadcasts and the B
 // prefetch +1-2% (each alone about +2%), unrolling k by 8, kc 384, mc 120 and 14×32
 // within ±1%, nc 1024 (a 2 MiB B block) -0.5% and up to -13% on the 3072-column
-// shapes. After that about 16% of a one-thread product is packing (interleave4 10%,
-// copyRuns 6%) and the kernel runs close to the FMA peak. Tuning here is noisy:
+// shapes; the 8×8 transpose +2% and the AVX copies +1-2% on the shapes they pack.
+// After that about 14% of a one-thread product is packing (copyRuns 8%, interleave8 5%,
+// interleave4 2% in a profile of five shapes) and the kernel itself runs at about the
+// FMA peak. Tuning here is noisy:
 // measure with apt-gemm-bench -cputime -rounds N and compare several alternating runs.
 //
 // Products of at most 4 elements (M·N <= 4: single dot products) use a direct loop

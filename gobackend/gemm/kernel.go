@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -71,12 +72,22 @@ func SetKernel(name string) error {
 
 // PeakGFLOPS measures, for about d, the FMA throughput of the core it runs on with the
 // instruction set of the active kernel (a register-only loop of independent FMAs), in
-// GFLOP/s. It returns 0 for kernels without such a loop (the portable one).
+// GFLOP/s: the best of repeated timed runs, on one OS thread. It returns 0 for kernels
+// without such a loop (the portable one).
+//
+// The loop (peak512: 24 independent zmm accumulators, 6 times the 4-cycle FMA latency
+// over 2 FMA ports) measured the same with 12, 16 or 24 chains and with distinct source
+// registers, and twice the FLOP/s of 12 ymm chains (the same FMAs per cycle): on the
+// development machine (Xeon family 6 model 207) 170-178 GFLOP/s, 2 ports × 16 lanes ×
+// 2 flops at about 2.7 GHz. OpenBLAS seemed to beat it only because the benchmark's
+// "1 thread" torch ran OpenBLAS on two (see cmd/apt-gemm-bench).
 func PeakGFLOPS(d time.Duration) float64 {
 	k := active.Load()
 	if k.peak == nil {
 		return 0
 	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	best := 0.0
 	n := 1 << 16
 	deadline := time.Now().Add(d)
