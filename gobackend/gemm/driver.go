@@ -278,6 +278,21 @@ func (k *kernel) tile(ws *workspace, c Out, ic, mcb, jc, ncb, kcb, load, ir, jr 
 			fn := k.fn
 			if nn <= nr/2 && k.half != nil {
 				fn = k.half
+			} else if nn == nr {
+				// The last rows of M: the smallest row kernel that covers them, straight
+				// into C when it has exactly mm rows.
+				for _, rk := range k.lastRows {
+					if mm > rk.rows {
+						continue
+					}
+					if mm == rk.rows {
+						_ = c.Data[ci+(mm-1)*c.Stride+nr-1]
+						rk.fn(kcb, ap, bp, &c.Data[ci], c.Stride, load)
+						return
+					}
+					fn = rk.fn
+					break
+				}
 			}
 			fn(kcb, ap, bp, &ws.tmp[0], nr, 0)
 			for r := 0; r < mm; r++ {

@@ -303,3 +303,18 @@ func TestManyBlocks(t *testing.T) {
 		}
 	})
 }
+
+// TestLastRows covers every remainder of M by the tile height (the row kernels of
+// kernel.lastRows, straight into C or through the scratch tile) beside full-width,
+// half-width and narrower last columns.
+func TestLastRows(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		k := active.Load()
+		rng := rand.New(rand.NewPCG(13, 14))
+		for m := k.mr + 1; m <= 2*k.mr; m++ {
+			for _, n := range []int{k.nr, 2*k.nr + k.nr/2, 2*k.nr + 3} {
+				runCheck(t, randProblem(rng, 1, m, n, 37, rng.IntN(2) == 0, rng.IntN(2) == 0, rng.IntN(2) == 0, 2))
+			}
+		}
+	})
+}

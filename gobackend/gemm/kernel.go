@@ -26,10 +26,20 @@ type kernel struct {
 	fn func(kc int, a, b, c *float32, ldc int, load int)
 	// half, if not nil, computes the tile's first nr/2 columns only (same arguments).
 	half func(kc int, a, b, c *float32, ldc int, load int)
+	// lastRows, in increasing rows, compute only the first rows of a full-width tile
+	// from an mr-row A panel (same arguments): the last rows of M, which would
+	// otherwise cost a full tile.
+	lastRows []rowKernel
 	// peak, if not nil, runs n iterations of peakFlops floating-point operations of
 	// independent FMAs in registers: the core's FMA throughput for this instruction set.
 	peak      func(n int)
 	peakFlops int
+}
+
+// rowKernel computes the first rows rows of a tile (see kernel.lastRows).
+type rowKernel struct {
+	rows int
+	fn   func(kc int, a, b, c *float32, ldc int, load int)
 }
 
 var (

@@ -49,6 +49,7 @@ type opts struct {
 	prefB  int  // if > 0, prefetch the B panel this many bytes ahead once per unrolled step
 	unroll int
 	prefA  int // A prefetch distance in unrolled steps (0: 4)
+	amr    int // if > 0, the A panel's height (a kernel for the last rows of a wider panel)
 }
 
 func kernelOpt(x isa, mr, nv, bnr int, o opts) {
@@ -66,6 +67,11 @@ func kernelOpt(x isa, mr, nv, bnr int, o opts) {
 	name := fmt.Sprintf("k%s_%dx%d", x.name, mr, nr)
 	if bnr != nr {
 		name += fmt.Sprintf("of%d", bnr)
+	}
+	amr := mr
+	if o.amr > 0 {
+		amr = o.amr
+		name += fmt.Sprintf("a%d", amr)
 	}
 	name += o.suffix
 	p("")
@@ -104,13 +110,13 @@ func kernelOpt(x isa, mr, nv, bnr int, o opts) {
 		for r := 0; r < mr; r++ {
 			if o.bcst {
 				for v := 0; v < nv; v++ {
-					p("\tVFMADD231PS.BCST %d(SI), %s, %s", (kOff*mr+r)*4, breg(v), acc(r, v))
+					p("\tVFMADD231PS.BCST %d(SI), %s, %s", (kOff*amr+r)*4, breg(v), acc(r, v))
 				}
 				continue
 			}
 			br := fmt.Sprintf("%s%d", x.reg, nv+bc%nbc)
 			bc++
-			p("\tVBROADCASTSS %d(SI), %s", (kOff*mr+r)*4, br)
+			p("\tVBROADCASTSS %d(SI), %s", (kOff*amr+r)*4, br)
 			for v := 0; v < nv; v++ {
 				p("\tVFMADD231PS %s, %s, %s", breg(v), br, acc(r, v))
 			}
@@ -124,8 +130,8 @@ func kernelOpt(x isa, mr, nv, bnr int, o opts) {
 	p("\tCMPQ CX, $%d", unroll)
 	p("\tJLT %s_tail", name)
 	p("%s_loop4:", name)
-	for off := 0; off < unroll*mr*4; off += 64 {
-		p("\tPREFETCHT0 %d(SI)", unroll*mr*4*pa+off)
+	for off := 0; off < unroll*amr*4; off += 64 {
+		p("\tPREFETCHT0 %d(SI)", unroll*amr*4*pa+off)
 	}
 	if o.prefB > 0 {
 		for off := 0; off < unroll*bnr*4; off += 64 {
@@ -135,7 +141,7 @@ func kernelOpt(x isa, mr, nv, bnr int, o opts) {
 	for u := 0; u < unroll; u++ {
 		step(u)
 	}
-	p("\tADDQ $%d, SI", unroll*mr*4)
+	p("\tADDQ $%d, SI", unroll*amr*4)
 	p("\tADDQ $%d, DI", unroll*bnr*4)
 	p("\tSUBQ $%d, CX", unroll)
 	p("\tCMPQ CX, $%d", unroll)
@@ -145,7 +151,7 @@ func kernelOpt(x isa, mr, nv, bnr int, o opts) {
 	p("\tJEQ %s_store", name)
 	p("%s_loop1:", name)
 	step(0)
-	p("\tADDQ $%d, SI", mr*4)
+	p("\tADDQ $%d, SI", amr*4)
 	p("\tADDQ $%d, DI", bnr*4)
 	p("\tDECQ CX")
 	p("\tJNE %s_loop1", name)
@@ -465,6 +471,10 @@ func main() {
 	// benchmark shapes (TestTune-style alternating runs timed by thread CPU time).
 	kernelOpt(avx512, 12, 2, 32, opts{bcst: true, prefB: 1024, unroll: 4})
 	kernelOpt(avx512, 12, 1, 32, opts{bcst: true, prefB: 1024, unroll: 4})
+	// The last 4 or 8 rows of a 12-row A panel (M mod 12), full width: no FMAs on the
+	// zero padding and no scratch tile.
+	kernelOpt(avx512, 4, 2, 32, opts{bcst: true, prefB: 1024, unroll: 4, amr: 12})
+	kernelOpt(avx512, 8, 2, 32, opts{bcst: true, prefB: 1024, unroll: 4, amr: 12})
 	if os.Getenv("GEMM_TUNE") != "" {
 		tuneVariants()
 	}
