@@ -194,11 +194,16 @@ const torchScript = `
 import json, sys, time, ctypes, torch
 cfg = json.loads(sys.stdin.readline())
 info = "torch %s" % torch.__version__
+# torch.set_num_threads sets the OpenMP pool only: this torch calls libblas.so.3
+# (OpenBLAS, pthreads build), which keeps its own pool of nproc threads, so without
+# openblas_set_num_threads a "1 thread" torch.mm ran on both cores.
+set_blas_threads = lambda t: None
 try:
     lib = ctypes.CDLL("libblas.so.3")
     lib.openblas_get_corename.restype = ctypes.c_char_p
     lib.openblas_get_config.restype = ctypes.c_char_p
     info += ", BLAS " + lib.openblas_get_config().decode() + ", core " + lib.openblas_get_corename().decode()
+    set_blas_threads = lib.openblas_set_num_threads
 except Exception as e:
     info += ", BLAS unknown (%s)" % e
 fns = []
@@ -215,6 +220,7 @@ for line in sys.stdin:
     i, t = map(int, line.split())
     s = cfg["shapes"][i]
     torch.set_num_threads(t)
+    set_blas_threads(t)
     f = fns[i]
     f()
     best = 1e9

@@ -286,3 +286,35 @@ func TestSetKernel(t *testing.T) {
 		t.Errorf("Kernel() = %q, want the default %q", Kernel(), Kernels()[0])
 	}
 }
+
+// TestManyBlocks covers products with two kc and nc blocks and more than one mc
+// block of rows, every layout, so that both loop orders of kernel.product (packAOnce
+// and the mc-blocked one) and the depth-by-depth packing (packFull) meet partial
+// panels and blocks at once.
+func TestManyBlocks(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		k := active.Load()
+		rng := rand.New(rand.NewPCG(11, 12))
+		m, n, kk := k.mc+k.mr+5, k.nc+k.nr+7, k.kc+3
+		// Aᵀ with B row-major packs both depth by depth; the other, both through
+		// the 4×4 transposes (the reference is slow: two layouts are enough).
+		for _, tr := range [][2]bool{{true, false}, {false, true}} {
+			runCheck(t, randProblem(rng, 1, m, n, kk, tr[0], tr[1], rng.IntN(2) == 0, 2))
+		}
+	})
+}
+
+// TestLastRows covers every remainder of M by the tile height (the row kernels of
+// kernel.lastRows, straight into C or through the scratch tile) beside full-width,
+// half-width and narrower last columns.
+func TestLastRows(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		k := active.Load()
+		rng := rand.New(rand.NewPCG(13, 14))
+		for m := k.mr + 1; m <= 2*k.mr; m++ {
+			for _, n := range []int{k.nr, 2*k.nr + k.nr/2, 2*k.nr + 3} {
+				runCheck(t, randProblem(rng, 1, m, n, 37, rng.IntN(2) == 0, rng.IntN(2) == 0, rng.IntN(2) == 0, 2))
+			}
+		}
+	})
+}

@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -16,15 +17,29 @@ type kernel struct {
 	// aOuter visits the tiles A panel by A panel (the mr×kc A panel stays in L1 and the
 	// B block streams from L2) instead of B panel by B panel.
 	aOuter bool
+	// packAOnce (with aOuter) packs all the rows of a task's A for each kc block and
+	// loops over the B blocks under it, instead of packing mc-row A blocks per B block
+	// (mc is then unused): each operand is packed once.
+	packAOnce bool
 	// fn computes C[0:mr, 0:nr] = (load != 0 ? C : 0) + a·b, where a holds kc steps of mr
 	// values and b kc steps of nr values; row r of C starts ldc elements after row r-1.
 	fn func(kc int, a, b, c *float32, ldc int, load int)
 	// half, if not nil, computes the tile's first nr/2 columns only (same arguments).
 	half func(kc int, a, b, c *float32, ldc int, load int)
+	// lastRows, in increasing rows, compute only the first rows of a full-width tile
+	// from an mr-row A panel (same arguments): the last rows of M, which would
+	// otherwise cost a full tile.
+	lastRows []rowKernel
 	// peak, if not nil, runs n iterations of peakFlops floating-point operations of
 	// independent FMAs in registers: the core's FMA throughput for this instruction set.
 	peak      func(n int)
 	peakFlops int
+}
+
+// rowKernel computes the first rows rows of a tile (see kernel.lastRows).
+type rowKernel struct {
+	rows int
+	fn   func(kc int, a, b, c *float32, ldc int, load int)
 }
 
 var (
@@ -67,12 +82,22 @@ func SetKernel(name string) error {
 
 // PeakGFLOPS measures, for about d, the FMA throughput of the core it runs on with the
 // instruction set of the active kernel (a register-only loop of independent FMAs), in
-// GFLOP/s. It returns 0 for kernels without such a loop (the portable one).
+// GFLOP/s: the best of repeated timed runs, on one OS thread. It returns 0 for kernels
+// without such a loop (the portable one).
+//
+// The loop (peak512: 24 independent zmm accumulators, 6 times the 4-cycle FMA latency
+// over 2 FMA ports) measured the same with 12, 16 or 24 chains and with distinct source
+// registers, and twice the FLOP/s of 12 ymm chains (the same FMAs per cycle): on the
+// development machine (Xeon family 6 model 207) 170-178 GFLOP/s, 2 ports × 16 lanes ×
+// 2 flops at about 2.7 GHz. OpenBLAS seemed to beat it only because the benchmark's
+// "1 thread" torch ran OpenBLAS on two (see cmd/apt-gemm-bench).
 func PeakGFLOPS(d time.Duration) float64 {
 	k := active.Load()
 	if k.peak == nil {
 		return 0
 	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	best := 0.0
 	n := 1 << 16
 	deadline := time.Now().Add(d)

@@ -14,6 +14,21 @@ func interleave4(d *float32, w int, s *float32, rs int, n int) {
 	}
 }
 
+// interleave8 writes d[x*w + r] = s[r*rs + x] for r < 8, x < n (unused here:
+// hasAVX is false; interleave4 serves).
+func interleave8(d *float32, w int, s *float32, rs int, n int) {
+	interleave4(d, w, s, rs, n)
+	interleave4((*float32)(unsafe.Add(unsafe.Pointer(d), 16)), w, (*float32)(unsafe.Add(unsafe.Pointer(s), 4*rs*4)), rs, n)
+}
+
+// copyRunsAVX is copyRuns (unused here: hasAVX is false).
+func copyRunsAVX(d *float32, w int, s *float32, xs int, rows int, n int) {
+	copyRuns(d, w, s, xs, rows, n)
+}
+
+// hasAVX is false: interleave4 and copyRuns serve.
+const hasAVX = false
+
 func archKernels() []*kernel { return nil }
 
 // copyRuns writes d[x*w + r] = s[x*xs + r] for r < rows, x < n.

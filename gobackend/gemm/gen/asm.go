@@ -40,7 +40,19 @@ var (
 //
 // bnr is the B panel's width in floats (nr for a full tile; a narrower kernel reads the
 // first nv vectors of a wider panel, as the tail of a row of tiles does).
-func kernel(x isa, mr, nv, bnr int) {
+func kernel(x isa, mr, nv, bnr int) { kernelOpt(x, mr, nv, bnr, opts{unroll: 4}) }
+
+// opts are the micro-kernel variants tried while tuning.
+type opts struct {
+	suffix string
+	bcst   bool // FMAs with an embedded broadcast of A (VFMADD231PS.BCST mem) instead of VBROADCASTSS
+	prefB  int  // if > 0, prefetch the B panel this many bytes ahead once per unrolled step
+	unroll int
+	prefA  int // A prefetch distance in unrolled steps (0: 4)
+	amr    int // if > 0, the A panel's height (a kernel for the last rows of a wider panel)
+}
+
+func kernelOpt(x isa, mr, nv, bnr int, o opts) {
 	nr := nv * x.lanes
 	vb := 4 * x.lanes // bytes per vector
 	nacc := mr * nv
@@ -56,6 +68,12 @@ func kernel(x isa, mr, nv, bnr int) {
 	if bnr != nr {
 		name += fmt.Sprintf("of%d", bnr)
 	}
+	amr := mr
+	if o.amr > 0 {
+		amr = o.amr
+		name += fmt.Sprintf("a%d", amr)
+	}
+	name += o.suffix
 	p("")
 	p("// func %s(kc int, a, b, c *float32, ldc int, load int)", name)
 	p("TEXT ·%s(SB), NOSPLIT, $0-48", name)
@@ -90,25 +108,40 @@ func kernel(x isa, mr, nv, bnr int) {
 			p("\tVMOVUPS %d(DI), %s", kOff*bnr*4+v*vb, breg(v))
 		}
 		for r := 0; r < mr; r++ {
+			if o.bcst {
+				for v := 0; v < nv; v++ {
+					p("\tVFMADD231PS.BCST %d(SI), %s, %s", (kOff*amr+r)*4, breg(v), acc(r, v))
+				}
+				continue
+			}
 			br := fmt.Sprintf("%s%d", x.reg, nv+bc%nbc)
 			bc++
-			p("\tVBROADCASTSS %d(SI), %s", (kOff*mr+r)*4, br)
+			p("\tVBROADCASTSS %d(SI), %s", (kOff*amr+r)*4, br)
 			for v := 0; v < nv; v++ {
 				p("\tVFMADD231PS %s, %s, %s", breg(v), br, acc(r, v))
 			}
 		}
 	}
-	const unroll = 4
+	unroll := o.unroll
+	pa := o.prefA
+	if pa == 0 {
+		pa = 4
+	}
 	p("\tCMPQ CX, $%d", unroll)
 	p("\tJLT %s_tail", name)
 	p("%s_loop4:", name)
-	for off := 0; off < unroll*mr*4; off += 64 {
-		p("\tPREFETCHT0 %d(SI)", unroll*mr*4*4+off)
+	for off := 0; off < unroll*amr*4; off += 64 {
+		p("\tPREFETCHT0 %d(SI)", unroll*amr*4*pa+off)
+	}
+	if o.prefB > 0 {
+		for off := 0; off < unroll*bnr*4; off += 64 {
+			p("\tPREFETCHT0 %d(DI)", o.prefB+off)
+		}
 	}
 	for u := 0; u < unroll; u++ {
 		step(u)
 	}
-	p("\tADDQ $%d, SI", unroll*mr*4)
+	p("\tADDQ $%d, SI", unroll*amr*4)
 	p("\tADDQ $%d, DI", unroll*bnr*4)
 	p("\tSUBQ $%d, CX", unroll)
 	p("\tCMPQ CX, $%d", unroll)
@@ -118,7 +151,7 @@ func kernel(x isa, mr, nv, bnr int) {
 	p("\tJEQ %s_store", name)
 	p("%s_loop1:", name)
 	step(0)
-	p("\tADDQ $%d, SI", mr*4)
+	p("\tADDQ $%d, SI", amr*4)
 	p("\tADDQ $%d, DI", bnr*4)
 	p("\tDECQ CX")
 	p("\tJNE %s_loop1", name)
@@ -228,8 +261,81 @@ il4_done:
 	RET
 `
 
+// interleave8 is hand-written: the 8×8 AVX transpose that packs 8 contiguous runs, as
+// interleave4 does 4 (half the loads and stores per element, fewer shuffles).
+const interleave8 = `
+// func interleave8(d *float32, w int, s *float32, rs int, n int)
+// d[x*w + r] = s[r*rs + x] for r < 8 and x < n, n a multiple of 8 (w, rs in elements).
+TEXT ·interleave8(SB), NOSPLIT, $0-40
+	MOVQ d+0(FP), DI
+	MOVQ w+8(FP), R8
+	SHLQ $2, R8
+	MOVQ s+16(FP), SI
+	MOVQ rs+24(FP), R9
+	SHLQ $2, R9
+	MOVQ n+32(FP), CX
+	SHRQ $3, CX
+	JEQ il8_done
+	LEAQ (R9)(R9*2), R12
+	ADDQ SI, R12
+	LEAQ (SI)(R9*4), R13
+il8_loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(R9*1), Y1
+	VMOVUPS (SI)(R9*2), Y2
+	VMOVUPS (R12), Y3
+	VMOVUPS (R13), Y4
+	VMOVUPS (R13)(R9*1), Y5
+	VMOVUPS (R13)(R9*2), Y6
+	VMOVUPS (R12)(R9*4), Y7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	LEAQ (R8)(R8*2), AX
+	ADDQ DI, AX
+	LEAQ (DI)(R8*4), BX
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, (DI)(R8*1)
+	VMOVUPS Y10, (DI)(R8*2)
+	VMOVUPS Y11, (AX)
+	VMOVUPS Y12, (BX)
+	VMOVUPS Y13, (BX)(R8*1)
+	VMOVUPS Y14, (BX)(R8*2)
+	VMOVUPS Y15, (AX)(R8*4)
+	ADDQ $32, SI
+	ADDQ $32, R12
+	ADDQ $32, R13
+	LEAQ (BX)(R8*4), DI
+	DECQ CX
+	JNE il8_loop
+	VZEROUPPER
+il8_done:
+	RET
+`
+
 // copyRuns is hand-written: it packs n runs of rows contiguous floats (columns of a
-// transposed A, rows of a row-major B) into a panel of width w, 16 bytes at a time.
+// transposed A, rows of a row-major B) into a panel of width w, 64 then 16 bytes at a time.
 const copyRuns = `
 // func copyRuns(d *float32, w int, s *float32, xs int, rows int, n int)
 // d[x*w + r] = s[x*xs + r] for r < rows, x < n (w, xs in elements).
@@ -247,6 +353,20 @@ TEXT ·copyRuns(SB), NOSPLIT, $0-48
 cr_outer:
 	MOVQ BX, DX
 	XORQ AX, AX
+cr_vec16:
+	CMPQ DX, $16
+	JLT cr_vec
+	MOVUPS (SI)(AX*1), X0
+	MOVUPS 16(SI)(AX*1), X1
+	MOVUPS 32(SI)(AX*1), X2
+	MOVUPS 48(SI)(AX*1), X3
+	MOVUPS X0, (DI)(AX*1)
+	MOVUPS X1, 16(DI)(AX*1)
+	MOVUPS X2, 32(DI)(AX*1)
+	MOVUPS X3, 48(DI)(AX*1)
+	ADDQ $64, AX
+	SUBQ $16, DX
+	JMP cr_vec16
 cr_vec:
 	CMPQ DX, $4
 	JLT cr_scalar
@@ -272,19 +392,110 @@ cr_done:
 	RET
 `
 
+// copyRunsAVX is copyRuns with 32-byte moves (AVX): 128 bytes per step, then 32, 16
+// and 4 (packFull's runs are 12, 16 or 32 floats).
+const copyRunsAVX = `
+// func copyRunsAVX(d *float32, w int, s *float32, xs int, rows int, n int)
+// d[x*w + r] = s[x*xs + r] for r < rows, x < n (w, xs in elements).
+TEXT ·copyRunsAVX(SB), NOSPLIT, $0-48
+	MOVQ d+0(FP), DI
+	MOVQ w+8(FP), R8
+	SHLQ $2, R8
+	MOVQ s+16(FP), SI
+	MOVQ xs+24(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+32(FP), BX
+	MOVQ n+40(FP), CX
+	TESTQ CX, CX
+	JEQ cra_done
+cra_outer:
+	MOVQ BX, DX
+	XORQ AX, AX
+cra_vec32:
+	CMPQ DX, $32
+	JLT cra_vec8
+	VMOVUPS (SI)(AX*1), Y0
+	VMOVUPS 32(SI)(AX*1), Y1
+	VMOVUPS 64(SI)(AX*1), Y2
+	VMOVUPS 96(SI)(AX*1), Y3
+	VMOVUPS Y0, (DI)(AX*1)
+	VMOVUPS Y1, 32(DI)(AX*1)
+	VMOVUPS Y2, 64(DI)(AX*1)
+	VMOVUPS Y3, 96(DI)(AX*1)
+	ADDQ $128, AX
+	SUBQ $32, DX
+	JMP cra_vec32
+cra_vec8:
+	CMPQ DX, $8
+	JLT cra_vec4
+	VMOVUPS (SI)(AX*1), Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	SUBQ $8, DX
+	JMP cra_vec8
+cra_vec4:
+	CMPQ DX, $4
+	JLT cra_scalar
+	VMOVUPS (SI)(AX*1), X0
+	VMOVUPS X0, (DI)(AX*1)
+	ADDQ $16, AX
+	SUBQ $4, DX
+	JMP cra_vec4
+cra_scalar:
+	TESTQ DX, DX
+	JEQ cra_next
+	VMOVSS (SI)(AX*1), X0
+	VMOVSS X0, (DI)(AX*1)
+	ADDQ $4, AX
+	DECQ DX
+	JMP cra_scalar
+cra_next:
+	ADDQ R9, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNE cra_outer
+	VZEROUPPER
+cra_done:
+	RET
+`
+
 func main() {
 	p("// Code generated by gen/asm.go; DO NOT EDIT.")
 	p("")
 	p("//go:build amd64")
 	p("")
 	p("#include \"textflag.h\"")
-	kernel(avx512, 12, 2, 32)
-	kernel(avx512, 12, 1, 32)
+	// AVX-512: the A values come as embedded broadcasts of the FMAs (one load uop fused
+	// into each FMA instead of a VBROADCASTSS per row) and the B panel, which streams
+	// from L2 under the A panel, is prefetched two unrolled steps ahead: about 2% on the
+	// benchmark shapes (TestTune-style alternating runs timed by thread CPU time).
+	kernelOpt(avx512, 12, 2, 32, opts{bcst: true, prefB: 1024, unroll: 4})
+	kernelOpt(avx512, 12, 1, 32, opts{bcst: true, prefB: 1024, unroll: 4})
+	// The last 4 or 8 rows of a 12-row A panel (M mod 12), full width: no FMAs on the
+	// zero padding and no scratch tile.
+	kernelOpt(avx512, 4, 2, 32, opts{bcst: true, prefB: 1024, unroll: 4, amr: 12})
+	kernelOpt(avx512, 8, 2, 32, opts{bcst: true, prefB: 1024, unroll: 4, amr: 12})
+	if os.Getenv("GEMM_TUNE") != "" {
+		tuneVariants()
+	}
 	kernel(avx2, 6, 2, 16)
 	kernel(avx2, 6, 1, 16)
 	p("%s", interleave4)
+	p("%s", interleave8)
 	p("%s", copyRuns)
+	p("%s", copyRunsAVX)
 	peak(avx512, 24)
 	peak(avx2, 12)
 	os.Stdout.WriteString(w.String())
+}
+
+// tuneVariants writes the micro-kernel variants compared while tuning (GEMM_TUNE=1 go run
+// gen/asm.go > kernel_amd64.s; they need Go declarations of their own to be called).
+func tuneVariants() {
+	kernelOpt(avx512, 12, 2, 32, opts{suffix: "v0", unroll: 4})
+	kernelOpt(avx512, 12, 2, 32, opts{suffix: "bc", bcst: true, unroll: 4})
+	kernelOpt(avx512, 12, 2, 32, opts{suffix: "pb", prefB: 1024, unroll: 4})
+	kernelOpt(avx512, 12, 2, 32, opts{suffix: "u8", unroll: 8, prefA: 2})
+	kernelOpt(avx512, 12, 2, 32, opts{suffix: "bcpb", bcst: true, prefB: 1024, unroll: 4})
+	kernelOpt(avx512, 14, 2, 32, opts{suffix: "bc", bcst: true, unroll: 4})
 }
