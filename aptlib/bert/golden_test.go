@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/aptbench/apt/internal/goldentest"
+
 	"github.com/aptbench/apt/internal/testbackend"
 	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
@@ -69,32 +71,6 @@ func runEncoder(t *testing.T, backend backends.Backend, dir string, gd *golden, 
 	return tensors.MustCopyFlatData[float32](res[0]), tensors.MustCopyFlatData[float32](res[1])
 }
 
-func maxAbsDiff(got []float32, want []float64) float64 {
-	worst := 0.0
-	for i := range want {
-		worst = max(worst, math.Abs(float64(got[i])-want[i]))
-	}
-	return worst
-}
-
-func flatten3(x [][][]float64) []float64 {
-	var out []float64
-	for _, a := range x {
-		for _, b := range a {
-			out = append(out, b...)
-		}
-	}
-	return out
-}
-
-func flatten2(x [][]float64) []float64 {
-	var out []float64
-	for _, a := range x {
-		out = append(out, a...)
-	}
-	return out
-}
-
 // TestGoldenAgainstPyTorch checks the encoder against the PyTorch reference on a
 // padded two-segment batch, for every checkpoint layout: "bert."-prefixed F32 with
 // gamma/beta and erf GELU; plain F16 with tanh GELU; sharded BF16. All positions
@@ -106,15 +82,15 @@ func TestGoldenAgainstPyTorch(t *testing.T) {
 	for name, want := range gd.Variants {
 		t.Run(name, func(t *testing.T) {
 			seq, pooled := runEncoder(t, backend, filepath.Join("testdata", name), gd, nil)
-			wantSeq, wantPooled := flatten3(want.Sequence), flatten2(want.Pooled)
+			wantSeq, wantPooled := goldentest.Flatten3(want.Sequence), goldentest.Flatten2(want.Pooled)
 			if len(seq) != len(wantSeq) || len(pooled) != len(wantPooled) {
 				t.Fatalf("sizes: sequence %d want %d, pooled %d want %d", len(seq), len(wantSeq), len(pooled), len(wantPooled))
 			}
-			t.Logf("max difference: sequence %g, pooled %g", maxAbsDiff(seq, wantSeq), maxAbsDiff(pooled, wantPooled))
-			if d := maxAbsDiff(seq, wantSeq); d > tol {
+			t.Logf("max difference: sequence %g, pooled %g", goldentest.MaxAbsDiff(seq, wantSeq), goldentest.MaxAbsDiff(pooled, wantPooled))
+			if d := goldentest.MaxAbsDiff(seq, wantSeq); d > tol {
 				t.Errorf("sequence output differs from PyTorch by %g (> %g)", d, tol)
 			}
-			if d := maxAbsDiff(pooled, wantPooled); d > tol {
+			if d := goldentest.MaxAbsDiff(pooled, wantPooled); d > tol {
 				t.Errorf("pooled output differs from PyTorch by %g (> %g)", d, tol)
 			}
 		})
@@ -128,7 +104,7 @@ func TestGoldenDetectsWrongNumerics(t *testing.T) {
 	gd := readGolden(t)
 	backend := testBackend(t)
 	want := gd.Variants["tiny-bert-prefixed"]
-	wantSeq := flatten3(want.Sequence)
+	wantSeq := goldentest.Flatten3(want.Sequence)
 	for _, tc := range []struct {
 		name   string
 		mutate func(*Config)
@@ -143,7 +119,7 @@ func TestGoldenDetectsWrongNumerics(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			seq, _ := runEncoder(t, backend, filepath.Join("testdata", "tiny-bert-prefixed"), gd, tc.mutate)
-			d := maxAbsDiff(seq, wantSeq)
+			d := goldentest.MaxAbsDiff(seq, wantSeq)
 			t.Logf("max difference %g", d)
 			if d <= 1e-4 {
 				t.Errorf("outputs still within 1e-4 of the reference (diff %g): the golden test could not catch it", d)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/aptbench/apt/aptlib/safetensors"
+	"github.com/aptbench/apt/internal/goldentest"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -140,11 +141,11 @@ func TestHooksAndPadding(t *testing.T) {
 	mask := [][]int32{{1, 1, 1, 1, 1}}
 	plain := run(ids, mask, nil)
 	nilHooks := run(ids, mask, &Hooks{Prefix: func(int, *Node, *Node) (*Node, *Node) { return nil, nil }})
-	if d := maxAbsDiff(nilHooks, toF64(plain)); d != 0 {
+	if d := goldentest.MaxAbsDiff(nilHooks, toF64(plain)); d != 0 {
 		t.Errorf("nil prefix changed the output by %g", d)
 	}
 	padded := run([][]int32{{3, 10, 11, 12, 4, 0, 0, 0}}, [][]int32{{1, 1, 1, 1, 1, 0, 0, 0}}, nil)
-	if d := maxAbsDiff(padded[:len(plain)], toF64(plain)); d > 1e-6 {
+	if d := goldentest.MaxAbsDiff(padded[:len(plain)], toF64(plain)); d > 1e-6 {
 		t.Errorf("padding changed real-token outputs by %g", d)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/aptbench/apt/aptlib/bert"
+	"github.com/aptbench/apt/internal/goldentest"
 	"github.com/aptbench/apt/internal/testbackend"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -217,7 +218,7 @@ func TestPrompt(t *testing.T) {
 	if seqLen != T || hidLen != T+promptLen {
 		t.Errorf("Sequence has %d positions (want %d), Hidden[0] %d (want %d)", seqLen, T, hidLen, T+promptLen)
 	}
-	if d := maxAbsDiff(seq, flatten3(gd.Variants["tiny-deberta-prefixed"].Sequence)); d < 1e-3 {
+	if d := goldentest.MaxAbsDiff(seq, goldentest.Flatten3(gd.Variants["tiny-deberta-prefixed"].Sequence)); d < 1e-3 {
 		t.Errorf("the prompt changed the output by only %g", d)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/aptbench/apt/internal/goldentest"
+
 	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/aptbench/apt/aptlib/safetensors"
 	"github.com/aptbench/apt/internal/testbackend"
@@ -98,40 +100,6 @@ func runEncoder(t *testing.T, backend backends.Backend, name string, gd *golden,
 	return tensors.MustCopyFlatData[float32](res[0]), tensors.MustCopyFlatData[float32](res[1])
 }
 
-func maxAbsDiff(t *testing.T, got []float32, want []float64) float64 {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("size %d, want %d", len(got), len(want))
-	}
-	worst := 0.0
-	for i := range want {
-		d := math.Abs(float64(got[i]) - want[i])
-		if math.IsNaN(d) {
-			return math.Inf(1)
-		}
-		worst = max(worst, d)
-	}
-	return worst
-}
-
-func flatten3(x [][][]float64) []float64 {
-	var out []float64
-	for _, a := range x {
-		for _, b := range a {
-			out = append(out, b...)
-		}
-	}
-	return out
-}
-
-func flatten2(x [][]float64) []float64 {
-	var out []float64
-	for _, a := range x {
-		out = append(out, a...)
-	}
-	return out
-}
-
 // TestGoldenAgainstPyTorch checks both configurations (v3-like: log buckets,
 // shared keys, no absolute positions, "deberta."-prefixed names with extra
 // heads; v2-xlarge-like: ConvLayer with groups, clamped relative positions
@@ -146,25 +114,25 @@ func TestGoldenAgainstPyTorch(t *testing.T) {
 	for name, want := range gd.Variants {
 		t.Run(name, func(t *testing.T) {
 			seq, pooled := runEncoder(t, backend, name, gd, nil)
-			ds, dp := maxAbsDiff(t, seq, flatten3(want.Sequence)), maxAbsDiff(t, pooled, flatten2(want.Pooled))
+			ds, dp := goldentest.MaxAbsDiff(seq, goldentest.Flatten3(want.Sequence)), goldentest.MaxAbsDiff(pooled, goldentest.Flatten2(want.Pooled))
 			t.Logf("no prefix: max difference sequence %g, pooled %g", ds, dp)
 			if ds > tolerance || dp > tolerance {
 				t.Errorf("outputs differ from PyTorch: sequence by %g, pooled by %g (> %g)", ds, dp, tolerance)
 			}
 			seq, pooled = runEncoder(t, backend, name, gd, func() *backbone.Hooks { return prefixHook(gd) })
-			ds, dp = maxAbsDiff(t, seq, flatten3(want.PrefixSequence)), maxAbsDiff(t, pooled, flatten2(want.PrefixPooled))
+			ds, dp = goldentest.MaxAbsDiff(seq, goldentest.Flatten3(want.PrefixSequence)), goldentest.MaxAbsDiff(pooled, goldentest.Flatten2(want.PrefixPooled))
 			t.Logf("prefixes %v: max difference sequence %g, pooled %g", gd.PrefixLens, ds, dp)
 			if ds > tolerance || dp > tolerance {
 				t.Errorf("outputs with prefixes differ from PyTorch: sequence by %g, pooled by %g (> %g)", ds, dp, tolerance)
 			}
 			// The prefixes must matter, or the comparison above proves nothing about them.
-			if d := maxAbsDiff(t, seq, flatten3(want.Sequence)); d <= tolerance {
+			if d := goldentest.MaxAbsDiff(seq, goldentest.Flatten3(want.Sequence)); d <= tolerance {
 				t.Errorf("prefix slots changed the output by only %g", d)
 			}
 			seq, pooled = runEncoder(t, backend, name, gd, func() *backbone.Hooks {
 				return &backbone.Hooks{Prompt: func(e *Node) *Node { return Const(e.Graph(), tensors.FromValue(gd.Prompt)) }}
 			})
-			ds, dp = maxAbsDiff(t, seq, flatten3(want.PromptSequence)), maxAbsDiff(t, pooled, flatten2(want.PromptPooled))
+			ds, dp = goldentest.MaxAbsDiff(seq, goldentest.Flatten3(want.PromptSequence)), goldentest.MaxAbsDiff(pooled, goldentest.Flatten2(want.PromptPooled))
 			t.Logf("2 prompt embeddings: max difference sequence %g, pooled %g", ds, dp)
 			if ds > tolerance || dp > tolerance {
 				t.Errorf("outputs with prompts differ from PyTorch: sequence by %g, pooled by %g (> %g)", ds, dp, tolerance)
@@ -201,7 +169,7 @@ func TestHiddenStates(t *testing.T) {
 				t.Fatalf("%d hidden states, reference %d, layers+1 = %d", len(res), len(want.Hidden), cfg.NumHiddenLayers+1)
 			}
 			for i := range res {
-				if d := maxAbsDiff(t, tensors.MustCopyFlatData[float32](res[i]), flatten3(want.Hidden[i])); d > tolerance {
+				if d := goldentest.MaxAbsDiff(tensors.MustCopyFlatData[float32](res[i]), goldentest.Flatten3(want.Hidden[i])); d > tolerance {
 					t.Errorf("hidden state %d differs from PyTorch by %g", i, d)
 				}
 			}
@@ -216,7 +184,7 @@ func TestGoldenDetectsWrongNumerics(t *testing.T) {
 	gd := readGolden(t)
 	backend := testbackend.New(t)
 	const name = "tiny-debertav3"
-	want := flatten3(gd.Variants[name].Sequence)
+	want := goldentest.Flatten3(gd.Variants[name].Sequence)
 	for _, tc := range []struct {
 		name   string
 		break_ func()
@@ -243,7 +211,7 @@ func TestGoldenDetectsWrongNumerics(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.break_()
 			seq, _ := runEncoder(t, backend, name, gd, nil)
-			d := maxAbsDiff(t, seq, want)
+			d := goldentest.MaxAbsDiff(seq, want)
 			t.Logf("max difference %g", d)
 			if d <= tolerance {
 				t.Errorf("outputs still within %g of the reference (diff %g): the golden test could not catch it", tolerance, d)

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/aptbench/apt/internal/goldentest"
+
 	"github.com/aptbench/apt/aptlib/bert"
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
@@ -177,22 +179,6 @@ func runGolden(t *testing.T, be backends.Backend, gd *aptGolden, ci int, mutate 
 	return run
 }
 
-func flat3(x [][][]float64) []float64 {
-	var out []float64
-	for _, a := range x {
-		out = append(out, flat2(a)...)
-	}
-	return out
-}
-
-func flat2(x [][]float64) []float64 {
-	var out []float64
-	for _, a := range x {
-		out = append(out, a...)
-	}
-	return out
-}
-
 func maxDiff(t *testing.T, what string, got []float32, want []float64) float64 {
 	t.Helper()
 	if len(got) != len(want) {
@@ -213,9 +199,9 @@ func maxDiff(t *testing.T, what string, got []float32, want []float64) float64 {
 func diffs(t *testing.T, gd *aptGolden, ci int, run goldenRun) map[string]float64 {
 	c := gd.Cases[ci]
 	out := map[string]float64{
-		"sequence": maxDiff(t, "sequence", run.seq, flat3(c.Sequence)),
-		"pooled":   maxDiff(t, "pooled", run.pooled, flat2(c.Pooled)),
-		"logits":   maxDiff(t, "logits", run.logits, flat2(c.Logits)),
+		"sequence": maxDiff(t, "sequence", run.seq, goldentest.Flatten3(c.Sequence)),
+		"pooled":   maxDiff(t, "pooled", run.pooled, goldentest.Flatten2(c.Pooled)),
+		"logits":   maxDiff(t, "logits", run.logits, goldentest.Flatten2(c.Logits)),
 	}
 	if len(run.alpha) != len(c.Alpha) {
 		t.Fatalf("%s: Go has alpha for %d layers, the reference for %d", c.Name, len(run.alpha), len(c.Alpha))
@@ -226,7 +212,7 @@ func diffs(t *testing.T, gd *aptGolden, ci int, run goldenRun) map[string]float6
 		if !ok {
 			t.Fatalf("%s: no alpha for layer %d from Go", c.Name, i)
 		}
-		out["alpha"+layer] = maxDiff(t, "alpha "+layer, got, flat2(want))
+		out["alpha"+layer] = maxDiff(t, "alpha "+layer, got, goldentest.Flatten2(want))
 	}
 	return out
 }
@@ -301,13 +287,13 @@ func TestAPTGoldenDetects(t *testing.T) {
 			ci := find(m.golden)
 			run := runGolden(t, be, gd, ci, m.mutate)
 			d := map[string]float64{
-				"sequence": maxDiff(t, "sequence", run.seq, flat3(gd.Cases[ci].Sequence)),
-				"logits":   maxDiff(t, "logits", run.logits, flat2(gd.Cases[ci].Logits)),
+				"sequence": maxDiff(t, "sequence", run.seq, goldentest.Flatten3(gd.Cases[ci].Sequence)),
+				"logits":   maxDiff(t, "logits", run.logits, goldentest.Flatten2(gd.Cases[ci].Logits)),
 			}
 			for layer, want := range gd.Cases[ci].Alpha {
 				i, _ := strconv.Atoi(layer)
 				if got, ok := run.alpha[i]; ok { // a dropped token gate has no alpha to compare
-					d["alpha"+layer] = maxDiff(t, "alpha", got, flat2(want))
+					d["alpha"+layer] = maxDiff(t, "alpha", got, goldentest.Flatten2(want))
 				}
 			}
 			got, ok := d[m.watch]

@@ -2,10 +2,11 @@ package roberta
 
 import (
 	"encoding/json"
-	"math"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/aptbench/apt/internal/goldentest"
 
 	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/aptbench/apt/internal/testbackend"
@@ -103,45 +104,16 @@ func load(t *testing.T, name string) (*context.Context, *Config) {
 	return ctx, c
 }
 
-func maxAbsDiff(got []float32, want []float64) float64 {
-	if len(got) != len(want) {
-		return math.Inf(1)
-	}
-	worst := 0.0
-	for i := range want {
-		worst = max(worst, math.Abs(float64(got[i])-want[i]))
-	}
-	return worst
-}
-
-func flatten3(x [][][]float64) []float64 {
-	var out []float64
-	for _, a := range x {
-		for _, b := range a {
-			out = append(out, b...)
-		}
-	}
-	return out
-}
-
-func flatten2(x [][]float64) []float64 {
-	var out []float64
-	for _, a := range x {
-		out = append(out, a...)
-	}
-	return out
-}
-
 // compare checks seq (and pooled, when want has it) within tol of want.
 func compare(t *testing.T, want goldenOut, seq, pooled []float32) {
 	t.Helper()
-	ds := maxAbsDiff(seq, flatten3(want.Sequence))
+	ds := goldentest.MaxAbsDiff(seq, goldentest.Flatten3(want.Sequence))
 	t.Logf("max difference: sequence %g", ds)
 	if ds > tol {
 		t.Errorf("sequence output differs from PyTorch by %g (> %g)", ds, tol)
 	}
 	if want.Pooled != nil {
-		dp := maxAbsDiff(pooled, flatten2(want.Pooled))
+		dp := goldentest.MaxAbsDiff(pooled, goldentest.Flatten2(want.Pooled))
 		t.Logf("max difference: pooled %g", dp)
 		if dp > tol {
 			t.Errorf("pooled output differs from PyTorch by %g (> %g)", dp, tol)
@@ -258,7 +230,7 @@ func TestGoldenDetectsWrongPositions(t *testing.T) {
 			seq, _ := run(t, backend, ctx, gd, false, func(ctx *context.Context, in backbone.Inputs) *backbone.Output {
 				return ForwardOffset(ctx, c, in, tc.hooks, tc.offset)
 			})
-			d := maxAbsDiff(seq, flatten3(tc.variant.Sequence))
+			d := goldentest.MaxAbsDiff(seq, goldentest.Flatten3(tc.variant.Sequence))
 			t.Logf("max difference %g", d)
 			if d <= tol {
 				t.Errorf("outputs still within %g of the reference (diff %g): the golden test could not catch it", tol, d)
