@@ -36,8 +36,9 @@
 //     ReduceMax and ReduceMin over consecutive axes run as steps of their own
 //     (reduce.go), as does RNGBitGenerator (rng.go: simplego's PCG stream,
 //     written eight bytes at a time instead of one: the same bits and new
-//     state). What is left of broadcast.go: float32 Add, Sub, Mul and Div
-//     with a broadcast operand and BroadcastInDim that no fused group took
+//     state), and Transpose as a blocked copy (transpose.go). What is
+//     left of broadcast.go: float32 Add, Sub, Mul and Div with a broadcast
+//     operand and BroadcastInDim that no fused group took
 //     (simplego walks those with a per-element index iterator, here the axes
 //     are merged and each output row is one loop: the same IEEE operations,
 //     bit-identical). Products run at the earliest stage their inputs allow;
@@ -141,10 +142,12 @@
 // What is not fused yet: a reduction is not merged with the group that
 // produces its operand (the exp of the softmax is written, then summed);
 // Neg, Abs, Max, Min, Pow and the other unary ops are plain Go loops; and the
-// ops left in segments (transposes, concatenations for the prefix, slices,
-// gathers, the embedding gradient's scatter) still run one at a time on one
-// core in simplego. Those are where the step's time outside products goes
-// now.
+// ops left in segments (concatenations for the prefix, slices, gathers, the
+// embedding gradient's scatter) still run one at a time on one core in
+// simplego. Transposes that no product reads through strides (the attention
+// layouts of the backward pass, the gradients of the prefix concatenation)
+// run as blocked copies on both cores (transpose.go), of any dtype simplego
+// takes as a parameter.
 //
 // # Adding an accelerated op
 //

@@ -33,6 +33,7 @@ type Executable struct {
 	numFused     int
 	numFusedOps  int
 	numReds      int
+	numTrans     int
 	// lastUse[v] is the index of the last step reading value v; -1 if none.
 	lastUse []int
 	// isOut[v]: v is a graph output.
@@ -68,6 +69,9 @@ type Stats struct {
 	// Reductions is the number of reductions (and RNGBitGenerator ops) run
 	// outside simplego.
 	Reductions int
+	// Transposes is the number of Transpose ops run as blocked copies
+	// (transpose.go); their time counts in SegmentTime.
+	Transposes int
 	Runs       int64
 	// DotFlops is the floating-point work of the products of one run (2·M·N·K each).
 	DotFlops             int64
@@ -81,7 +85,7 @@ type Stats struct {
 // Stats returns the split and the accumulated times.
 func (e *Executable) Stats() Stats {
 	s := Stats{Segments: e.numSegments, Dots: e.numDots, Broadcasts: e.numBins, Runs: e.runsCount.Load(),
-		Fused: e.numFused, FusedOps: e.numFusedOps, Reductions: e.numReds,
+		Fused: e.numFused, FusedOps: e.numFusedOps, Reductions: e.numReds, Transposes: e.numTrans,
 		DotTime: time.Duration(e.dotNanos.Load()), SegmentTime: time.Duration(e.segNanos.Load()),
 		OtherTime: time.Duration(e.otherNanos.Load()), FusedTime: time.Duration(e.fuseNanos.Load())}
 	for _, st := range e.steps {
@@ -140,6 +144,8 @@ func (e *Executable) finishPlan() {
 			}
 		} else if st.red != nil {
 			e.lastUse[st.red.in] = k
+		} else if st.tr != nil {
+			e.lastUse[st.tr.in] = k
 		} else if st.rng != nil {
 			e.lastUse[st.rng.state] = k
 		} else {
@@ -289,6 +295,13 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 			}
 			if profile {
 				fuseT += time.Since(ts)
+			}
+		} else if s.tr != nil {
+			if err := e.runTranspose(s.tr, st); err != nil {
+				return nil, err
+			}
+			if profile {
+				segT += time.Since(ts)
 			}
 		} else if s.fuse != nil {
 			if err := e.runFuse(k, s.fuse, st); err != nil {

@@ -22,6 +22,7 @@ type step struct {
 	fuse *fuseStep
 	red  *redStep
 	rng  *rngStep
+	tr   *trStep
 	// free lists the value ids whose last use is this step.
 	free []int
 }
@@ -61,6 +62,7 @@ type dotPlan struct {
 	ins  []*value
 	red  *redStep // instead, a reduction (lhs = rhs = its operand)
 	rng  *rngStep // instead, RNGBitGenerator (lhs = rhs = the state)
+	tr   *trStep  // instead, a Transpose (lhs = rhs = its operand)
 }
 
 // operand is a strided view of a value's row-major data.
@@ -341,6 +343,8 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 				dots[c.id] = dotPlan{lhs: c.inputs[0], rhs: c.inputs[0], red: rs}
 			} else if rs, ok := b.planRNG(c); ok {
 				dots[c.id] = dotPlan{lhs: c.inputs[0], rhs: c.inputs[0], rng: rs}
+			} else if ts, ok := b.planTranspose(c); ok {
+				dots[c.id] = dotPlan{lhs: c.inputs[0], rhs: c.inputs[0], tr: ts}
 			}
 		}
 	}
@@ -425,7 +429,7 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 			continue
 		}
 		p, acc := dots[c.id]
-		if acc && p.bin == nil && p.fuse == nil && p.red == nil && p.rng == nil {
+		if acc && p.bin == nil && p.fuse == nil && p.red == nil && p.rng == nil && p.tr == nil {
 			seg[c.id] = cstage[c.id]
 			continue
 		}
@@ -511,6 +515,9 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 			} else if ok && cstage[c.id] == s && p.red != nil {
 				e.steps = append(e.steps, step{red: p.red})
 				e.numReds++
+			} else if ok && cstage[c.id] == s && p.tr != nil {
+				e.steps = append(e.steps, step{tr: p.tr})
+				e.numTrans++
 			} else if ok && cstage[c.id] == s && p.fuse != nil {
 				e.steps = append(e.steps, step{fuse: p.fuse})
 				e.numFused++
