@@ -44,4 +44,5 @@ func TestGoBackendStepProfile(t *testing.T) {
 			names[i], s.Runs, s.Segments, s.SegmentOps, s.Dots, float64(s.DotFlops)/1e9, s.Fused, s.FusedOps,
 			per(s.DotTime), float64(s.DotFlops)/per(s.DotTime).Seconds()/1e9, per(s.SegmentTime), per(s.FusedTime), per(s.OtherTime))
 	}
+	gobackend.DebugTop(400)
 }

@@ -3,6 +3,8 @@ package gobackend
 import (
 	"fmt"
 	"reflect"
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,6 +48,7 @@ type Executable struct {
 	fuseNanos             atomic.Int64
 	otherNanos, runsCount atomic.Int64
 	finalized             atomic.Bool
+	dbgNanos              []int64
 }
 
 var _ backends.Executable = (*Executable)(nil)
@@ -247,11 +250,20 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 		st.owned[v] = len(donate) > i && donate[i]
 	}
 	var segT, dotT, fuseT time.Duration
+	if profile && e.dbgNanos == nil {
+		e.dbgNanos = make([]int64, len(e.steps))
+	}
+	var tprev time.Time
+	kprev := -1
 	for k := range e.steps {
 		s := &e.steps[k]
 		var ts time.Time
 		if profile {
 			ts = time.Now()
+			if kprev >= 0 {
+				e.dbgNanos[kprev] += int64(ts.Sub(tprev))
+			}
+			kprev, tprev = k, ts
 		}
 		if sg := s.seg; sg != nil {
 			st.in, st.don = st.in[:0], st.don[:0]
@@ -411,5 +423,56 @@ func mulOuter(p gemm.Batch, outer []batchGroup) {
 	for i := 0; i < g.size; i++ {
 		p.A.Offset, p.B.Offset, p.C.Offset = a+i*g.sa, b+i*g.sb, c+i*g.sc
 		mulOuter(p, rest)
+	}
+}
+
+// DebugTop prints the slowest steps (temporary).
+func DebugTop(n int) {
+	profiledMu.Lock()
+	defer profiledMu.Unlock()
+	type rec struct {
+		ns int64
+		d  string
+	}
+	var rs []rec
+	var tot int64
+	for _, e := range profiled {
+		for k, ns := range e.dbgNanos {
+			s := &e.steps[k]
+			d := ""
+			switch {
+			case s.seg != nil:
+				d = fmt.Sprintf("seg %d ops %v", s.seg.numOps, s.seg.opNames)
+			case s.dot != nil:
+				p := s.dot.tmpl
+				d = fmt.Sprintf("dot %dx%dx%dx%d", p.Count, p.M, p.N, p.K)
+			case s.fuse != nil:
+				ops := []int{}
+				for _, in := range s.fuse.instrs {
+					ops = append(ops, int(in.op))
+				}
+				d = fmt.Sprintf("fuse %v ops %v ins %d outs %d", s.fuse.dims, ops, len(s.fuse.inputs), len(s.fuse.outs))
+			case s.red != nil:
+				d = fmt.Sprintf("red %+v", *s.red)
+			case s.tr != nil:
+				d = fmt.Sprintf("tr %v %v j=%d", s.tr.dims, s.tr.strides, s.tr.j)
+			case s.bin != nil:
+				d = fmt.Sprintf("bin %c %v sa %v sb %v %s", s.bin.op, s.bin.dims, s.bin.sa, s.bin.sb, DebugCons[s.bin])
+			case s.rng != nil:
+				d = "rng"
+			}
+			rs = append(rs, rec{ns, d})
+			tot += ns
+		}
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].ns > rs[j].ns })
+	kinds := map[string]int64{}
+	for _, r := range rs {
+		kinds[strings.Fields(r.d)[0]] += r.ns
+	}
+	fmt.Println(kinds)
+	fmt.Printf("total %v\n", time.Duration(tot))
+	for i := 0; i < n && i < len(rs); i++ {
+		fmt.Printf("%8v %s\n", time.Duration(rs[i].ns), rs[i].d)
 	}
 }

@@ -35,6 +35,7 @@ type segment struct {
 	exports []int // value ids, in the order of its outputs
 	donate  []bool
 	numOps  int
+	opNames []string
 }
 
 // dotStep is a DotGeneral run on gemm.MulBatch.
@@ -389,11 +390,7 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 
 	if len(dots) == 0 {
 		// Nothing to accelerate: the shadow graph is the whole program.
-		shadowOuts := make([]backends.Op, len(outs))
-		for i, v := range outs {
-			shadowOuts[i] = v.shadow
-		}
-		return b.shadow.Compile(shadowOuts, nil)
+		return b.compileShadow(outs)
 	}
 
 	// Stages: a product runs at the earliest stage its inputs allow (ASAP)
@@ -509,6 +506,9 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 			if c == nil {
 				continue
 			}
+			if !live[c.id] {
+				continue // e.g. a Transpose that products read through strides
+			}
 			if p, ok := dots[c.id]; ok && cstage[c.id] == s && p.rng != nil {
 				e.steps = append(e.steps, step{rng: p.rng})
 				e.numReds++
@@ -523,6 +523,11 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 				e.numFused++
 				e.numFusedOps += p.fuse.numOps
 			} else if ok && cstage[c.id] == s && p.bin != nil {
+				var cn []string
+				for _, u := range consumers[c.outputs[0].id] {
+					cn = append(cn, u.op)
+				}
+				DebugCons[p.bin] = fmt.Sprint(c.op, " in ", c.inputs[0].shape, c.inputs[0].call != nil && c.inputs[0].call.op == "Constant", " -> ", cn)
 				e.steps = append(e.steps, step{bin: p.bin})
 				e.numBins++
 			} else if ok && cstage[c.id] == s {
@@ -602,6 +607,9 @@ func (b *Builder) buildSegment(name string, segIdx int, members []*call, seg []i
 	sb := b.backend.Backend.Builder(name)
 	local := make(map[int]backends.Op)
 	sg := &segment{numOps: len(members)}
+	for _, m := range members {
+		sg.opNames = append(sg.opNames, m.op)
+	}
 	var resolve func(v *value) (backends.Op, error)
 	resolve = func(v *value) (backends.Op, error) {
 		if op, ok := local[v.id]; ok {
@@ -659,3 +667,15 @@ func (b *Builder) buildSegment(name string, segIdx int, members []*call, seg []i
 	sg.donate = make([]bool, len(sg.imports))
 	return sg, nil
 }
+
+// compileShadow compiles the shadow graph, simplego's own, as the whole
+// program.
+func (b *Builder) compileShadow(outs []*value) (backends.Executable, error) {
+	shadowOuts := make([]backends.Op, len(outs))
+	for i, v := range outs {
+		shadowOuts[i] = v.shadow
+	}
+	return b.shadow.Compile(shadowOuts, nil)
+}
+
+var DebugCons = map[*binStep]string{}

@@ -55,3 +55,19 @@ func TestTransposeAttentionLayouts(t *testing.T) {
 		})
 	}
 }
+
+// TestTransposeReadByProductsOnly: a Transpose that only products read is
+// read through strides by them; no copy runs.
+func TestTransposeReadByProductsOnly(t *testing.T) {
+	rng := rand.New(rand.NewSource(8))
+	before := trRuns.Load()
+	B, T, n, dh := 2, 40, 3, 16
+	compareFused(t, unfused, func(x []*Node) []*Node {
+		q := TransposeAllAxes(Reshape(x[0], B, T, n, dh), 0, 2, 1, 3)
+		s := DotGeneral(q, []int{3}, []int{0, 1}, q, []int{3}, []int{0, 1})
+		return []*Node{s}
+	}, []*tensors.Tensor{randTensor(rng, false, B, T, n*dh)})
+	if n := trRuns.Load() - before; n != 0 {
+		t.Errorf("%d transpose steps ran, want 0 (the product reads through strides)", n)
+	}
+}
