@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"cmp"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -44,5 +46,23 @@ func TestGoBackendStepProfile(t *testing.T) {
 			names[i], s.Runs, s.Segments, s.SegmentOps, s.Dots, float64(s.DotFlops)/1e9, s.Fused, s.FusedOps,
 			per(s.DotTime), float64(s.DotFlops)/per(s.DotTime).Seconds()/1e9, per(s.SegmentTime), per(s.FusedTime), per(s.OtherTime))
 	}
-	gobackend.DebugTop(400)
+	for i, name := range names {
+		if stats[i].Runs > 0 {
+			logTopSteps(t, name, gobackend.ProfiledStepTimes(i), stats[i].Runs, 25)
+		}
+	}
+}
+
+// logTopSteps logs the time of each kind of step and the n slowest steps
+// (per run) of an executable.
+func logTopSteps(t *testing.T, name string, steps []gobackend.StepTime, runs int64, n int) {
+	kinds := map[string]time.Duration{}
+	for _, s := range steps {
+		kinds[s.Kind] += s.Time / time.Duration(runs)
+	}
+	t.Logf("%s: per run by kind %v", name, kinds)
+	slices.SortStableFunc(steps, func(a, b gobackend.StepTime) int { return cmp.Compare(b.Time, a.Time) })
+	for _, s := range steps[:min(n, len(steps))] {
+		t.Logf("  %9v  %-9s %s", s.Time/time.Duration(runs), s.Kind, s.What)
+	}
 }

@@ -3,8 +3,6 @@ package gobackend
 import (
 	"fmt"
 	"reflect"
-	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,7 +46,8 @@ type Executable struct {
 	fuseNanos             atomic.Int64
 	otherNanos, runsCount atomic.Int64
 	finalized             atomic.Bool
-	dbgNanos              []int64
+	// stepNanos[k]: step k's accumulated run time when profiling.
+	stepNanos []atomic.Int64
 }
 
 var _ backends.Executable = (*Executable)(nil)
@@ -124,6 +123,32 @@ func Profiles() (names []string, stats []Stats) {
 	return names, stats
 }
 
+// StepTime is one step of an executable and its accumulated run time.
+type StepTime struct {
+	Kind string // "product", "segment", "fused", "reduce", "transpose", "broadcast", "rng"
+	What string // the step in words: shapes, ops
+	Time time.Duration
+}
+
+// StepTimes returns every step, in run order, with its run time accumulated
+// over the profiled runs (zero unless profiling is on; see Profiles).
+func (e *Executable) StepTimes() []StepTime {
+	out := make([]StepTime, len(e.steps))
+	for k := range e.steps {
+		kind, what := e.steps[k].describe()
+		out[k] = StepTime{Kind: kind, What: what, Time: time.Duration(e.stepNanos[k].Load())}
+	}
+	return out
+}
+
+// ProfiledStepTimes is StepTimes of the i-th executable of Profiles.
+func ProfiledStepTimes(i int) []StepTime {
+	profiledMu.Lock()
+	e := profiled[i]
+	profiledMu.Unlock()
+	return e.StepTimes()
+}
+
 // SetProfile turns the accumulation of run times on or off.
 func (e *Executable) SetProfile(on bool) { e.profile.Store(on) }
 
@@ -156,6 +181,7 @@ func (e *Executable) finishPlan() {
 			e.lastUse[st.dot.rhs] = k
 		}
 	}
+	e.stepNanos = make([]atomic.Int64, len(e.steps))
 	isOut := make([]bool, e.numValues)
 	for _, v := range e.outputs {
 		isOut[v] = true
@@ -250,9 +276,6 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 		st.owned[v] = len(donate) > i && donate[i]
 	}
 	var segT, dotT, fuseT time.Duration
-	if profile && e.dbgNanos == nil {
-		e.dbgNanos = make([]int64, len(e.steps))
-	}
 	var tprev time.Time
 	kprev := -1
 	for k := range e.steps {
@@ -261,7 +284,7 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 		if profile {
 			ts = time.Now()
 			if kprev >= 0 {
-				e.dbgNanos[kprev] += int64(ts.Sub(tprev))
+				e.stepNanos[kprev].Add(int64(ts.Sub(tprev)))
 			}
 			kprev, tprev = k, ts
 		}
@@ -339,6 +362,9 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 			st.bufs[v] = nil
 			st.owned[v] = false
 		}
+	}
+	if profile && kprev >= 0 {
+		e.stepNanos[kprev].Add(int64(time.Since(tprev)))
 	}
 	results := make([]backends.Buffer, len(e.outputs))
 	for i, v := range e.outputs {
@@ -423,56 +449,5 @@ func mulOuter(p gemm.Batch, outer []batchGroup) {
 	for i := 0; i < g.size; i++ {
 		p.A.Offset, p.B.Offset, p.C.Offset = a+i*g.sa, b+i*g.sb, c+i*g.sc
 		mulOuter(p, rest)
-	}
-}
-
-// DebugTop prints the slowest steps (temporary).
-func DebugTop(n int) {
-	profiledMu.Lock()
-	defer profiledMu.Unlock()
-	type rec struct {
-		ns int64
-		d  string
-	}
-	var rs []rec
-	var tot int64
-	for _, e := range profiled {
-		for k, ns := range e.dbgNanos {
-			s := &e.steps[k]
-			d := ""
-			switch {
-			case s.seg != nil:
-				d = fmt.Sprintf("seg %d ops %v", s.seg.numOps, s.seg.opNames)
-			case s.dot != nil:
-				p := s.dot.tmpl
-				d = fmt.Sprintf("dot %dx%dx%dx%d", p.Count, p.M, p.N, p.K)
-			case s.fuse != nil:
-				ops := []int{}
-				for _, in := range s.fuse.instrs {
-					ops = append(ops, int(in.op))
-				}
-				d = fmt.Sprintf("fuse %v ops %v ins %d outs %d", s.fuse.dims, ops, len(s.fuse.inputs), len(s.fuse.outs))
-			case s.red != nil:
-				d = fmt.Sprintf("red %+v", *s.red)
-			case s.tr != nil:
-				d = fmt.Sprintf("tr %v %v j=%d", s.tr.dims, s.tr.strides, s.tr.j)
-			case s.bin != nil:
-				d = fmt.Sprintf("bin %c %v sa %v sb %v %s", s.bin.op, s.bin.dims, s.bin.sa, s.bin.sb, DebugCons[s.bin])
-			case s.rng != nil:
-				d = "rng"
-			}
-			rs = append(rs, rec{ns, d})
-			tot += ns
-		}
-	}
-	sort.Slice(rs, func(i, j int) bool { return rs[i].ns > rs[j].ns })
-	kinds := map[string]int64{}
-	for _, r := range rs {
-		kinds[strings.Fields(r.d)[0]] += r.ns
-	}
-	fmt.Println(kinds)
-	fmt.Printf("total %v\n", time.Duration(tot))
-	for i := 0; i < n && i < len(rs); i++ {
-		fmt.Printf("%8v %s\n", time.Duration(rs[i].ns), rs[i].d)
 	}
 }

@@ -262,7 +262,14 @@ func scalarConstant(v *value) (float32, bool) {
 
 // buildFuse compiles a group to its program: external inputs, immediates,
 // instructions (one per member, in recording order) and exports.
-func buildFuse(g *fuseGroup, consumers [][]*call, isOutput []bool, inGroup func(*call) bool) *fuseStep {
+//
+// An external input made by a BroadcastInDim of a float32 operand that no
+// group takes (member reports the calls of every group) is read from that
+// operand through the broadcast's strides, or folded in when the operand is a
+// one-element Constant: the broadcast is then not materialized unless
+// something else reads it (autodiff broadcasts scalar constants, 0 and 1, to
+// whole activations; each was a buffer written and read again).
+func buildFuse(g *fuseGroup, consumers [][]*call, isOutput []bool, inGroup, member func(*call) bool) *fuseStep {
 	fs := &fuseStep{dims: g.dims}
 	size := 1
 	for _, d := range g.dims {
@@ -318,6 +325,16 @@ func buildFuse(g *fuseGroup, consumers [][]*call, isOutput []bool, inGroup func(
 		}
 		if x, ok := scalarConstant(v); ok {
 			return immSlot(x)
+		}
+		if c := v.call; c != nil && c.op == "BroadcastInDim" && !member(c) && len(c.inputs) == 1 && len(c.statics) == 2 &&
+			c.inputs[0].shape.DType == dtypes.Float32 && v.shape.DType == dtypes.Float32 && slices.Equal(v.shape.Dimensions, g.dims) {
+			src := c.inputs[0]
+			if x, ok := scalarConstant(src); ok {
+				return immSlot(x)
+			}
+			if st, ok := broadcastStrides(c); ok && (src.call == nil || !inGroup(src.call)) {
+				return inputSlot(src, st)
+			}
 		}
 		return inputSlot(v, nil)
 	}

@@ -54,6 +54,19 @@ const (
 	opSelect
 )
 
+var fopNames = [...]string{opNone: "none", opCopy: "Copy", opNeg: "Neg", opAbs: "Abs", opSign: "Sign",
+	opExp: "Exp", opExpm1: "Expm1", opLog: "Log", opLog1p: "Log1p", opFloor: "Floor", opCeil: "Ceil",
+	opRound: "Round", opRsqrt: "Rsqrt", opSqrt: "Sqrt", opLogistic: "Logistic", opTanh: "Tanh", opErf: "Erf",
+	opAdd: "Add", opSub: "Sub", opMul: "Mul", opDiv: "Div", opMax: "Max", opMin: "Min", opPow: "Pow",
+	opLT: "LT", opLE: "LE", opGT: "GT", opGE: "GE", opEQ: "EQ", opNE: "NE", opSelect: "Select"}
+
+func (op fop) String() string {
+	if int(op) < len(fopNames) {
+		return fopNames[op]
+	}
+	return fmt.Sprintf("fop(%d)", int(op))
+}
+
 func nargsOf(op fop) int {
 	switch {
 	case op == opSelect:

@@ -347,6 +347,26 @@ func TestFusedBroadcasts(t *testing.T) {
 	compareFused(t, ref, fn, []*tensors.Tensor{randTensor(rng, false, 6, 7, 40), randTensor(rng, false, 40)})
 }
 
+// TestFusedReadsThroughBroadcasts: a broadcast that no group takes (its
+// reader joined another group first) is read by the group from its operand,
+// a scalar Constant folded in, and not materialized: no broadcast step runs,
+// results are simplego's bit for bit.
+func TestFusedReadsThroughBroadcasts(t *testing.T) {
+	rng := rand.New(rand.NewSource(32))
+	fn := func(x []*Node) []*Node {
+		a := x[0] // [6, 7, 400]
+		two := BroadcastToDims(Const(a.Graph(), float32(2)), 6, 7, 400)
+		row := BroadcastToDims(Reshape(x[1], 1, 1, 400), 6, 7, 400)
+		e := Exp(a)
+		return []*Node{Mul(e, two), Sub(Neg(a), row), Add(Tanh(a), row)}
+	}
+	before := binRuns.Load()
+	compareFused(t, ref, fn, []*tensors.Tensor{randTensor(rng, false, 6, 7, 400), randTensor(rng, false, 400)})
+	if n := binRuns.Load() - before; n != 0 {
+		t.Errorf("%d broadcast steps ran, want 0 (the groups read the operands)", n)
+	}
+}
+
 // TestRNGBitGenerator: the random bits (through RandomUniform and
 // RandomNormal: 32 and 64-bit draws) and the new state are simplego's, for
 // sizes that are not multiples of 8 bytes too, over two steps.

@@ -35,7 +35,7 @@ type segment struct {
 	exports []int // value ids, in the order of its outputs
 	donate  []bool
 	numOps  int
-	opNames []string
+	opNames []string // the members' ops, for StepTimes
 }
 
 // dotStep is a DotGeneral run on gemm.MulBatch.
@@ -361,7 +361,7 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 		}
 		for _, g := range groups {
 			inGroup := func(c *call) bool { return slices.Contains(g.members, c) }
-			fs := buildFuse(g, consumers, isOutput, inGroup)
+			fs := buildFuse(g, consumers, isOutput, inGroup, func(c *call) bool { return member[c.id] })
 			lastM := g.members[len(g.members)-1]
 			fc := &call{id: lastM.id, op: "Fused"}
 			for _, in := range fs.inputs {
@@ -390,7 +390,11 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 
 	if len(dots) == 0 {
 		// Nothing to accelerate: the shadow graph is the whole program.
-		return b.compileShadow(outs)
+		shadowOuts := make([]backends.Op, len(outs))
+		for i, v := range outs {
+			shadowOuts[i] = v.shadow
+		}
+		return b.shadow.Compile(shadowOuts, nil)
 	}
 
 	// Stages: a product runs at the earliest stage its inputs allow (ASAP)
@@ -523,11 +527,6 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 				e.numFused++
 				e.numFusedOps += p.fuse.numOps
 			} else if ok && cstage[c.id] == s && p.bin != nil {
-				var cn []string
-				for _, u := range consumers[c.outputs[0].id] {
-					cn = append(cn, u.op)
-				}
-				DebugCons[p.bin] = fmt.Sprint(c.op, " in ", c.inputs[0].shape, c.inputs[0].call != nil && c.inputs[0].call.op == "Constant", " -> ", cn)
 				e.steps = append(e.steps, step{bin: p.bin})
 				e.numBins++
 			} else if ok && cstage[c.id] == s {
@@ -668,14 +667,28 @@ func (b *Builder) buildSegment(name string, segIdx int, members []*call, seg []i
 	return sg, nil
 }
 
-// compileShadow compiles the shadow graph, simplego's own, as the whole
-// program.
-func (b *Builder) compileShadow(outs []*value) (backends.Executable, error) {
-	shadowOuts := make([]backends.Op, len(outs))
-	for i, v := range outs {
-		shadowOuts[i] = v.shadow
+// describe says what a step is, for StepTimes.
+func (s *step) describe() (kind, what string) {
+	switch {
+	case s.seg != nil:
+		return "segment", fmt.Sprintf("%d ops %v", s.seg.numOps, s.seg.opNames)
+	case s.dot != nil:
+		p := s.dot.tmpl
+		return "product", fmt.Sprintf("%dx%dx%dx%d (batch x M x N x K)", p.Count, p.M, p.N, p.K)
+	case s.fuse != nil:
+		ops := make([]string, len(s.fuse.instrs))
+		for i, in := range s.fuse.instrs {
+			ops[i] = in.op.String()
+		}
+		return "fused", fmt.Sprintf("%v %v, %d inputs, %d exports", s.fuse.dims, ops, len(s.fuse.inputs), len(s.fuse.outs))
+	case s.red != nil:
+		return "reduce", fmt.Sprintf("%s [%d %d %d] -> %v", s.red.op, s.red.outer, s.red.red, s.red.inner, s.red.shape.Dimensions)
+	case s.tr != nil:
+		return "transpose", fmt.Sprintf("%v strides %v -> %v", s.tr.dims, s.tr.strides, s.tr.shape.Dimensions)
+	case s.bin != nil:
+		return "broadcast", fmt.Sprintf("%c %v", s.bin.op, s.bin.shape.Dimensions)
+	case s.rng != nil:
+		return "rng", fmt.Sprint(s.rng.shape)
 	}
-	return b.shadow.Compile(shadowOuts, nil)
+	return "?", ""
 }
-
-var DebugCons = map[*binStep]string{}
