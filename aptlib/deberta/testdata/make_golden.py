@@ -198,7 +198,15 @@ def build_relative_position(q, k):
     return rel[:q, :].unsqueeze(0)  # [1, q, k]
 
 
-def deberta_forward(W, cfg, ids, types, mask, prefix=None, past_len=0):
+def deberta_forward(W, cfg, ids, types, mask, prefix=None, past_len=0, prefix_fn=None):
+    """DebertaModel (+ ContextPooler when W has pooler.dense.*) on ids [B, T].
+
+    Deep prefixes come either fixed, prefix[i] = (P^k, P^v) [p_i, d] or None,
+    shared by the batch, or from prefix_fn(i, x, mask) -> (P^k, P^v) [B, p_i, d]
+    or None, called with layer i's input x [B, T, d] (the masked embedding
+    output for i = 0) and the int mask [B, T], so the slots may depend on the
+    layer's input (APT's gates, ../../method/testdata/make_apt_golden_families.py).
+    The computation runs in the dtype of W."""
     def get(name):
         for key in (name, "deberta." + name):
             if key in W:
@@ -243,11 +251,17 @@ def deberta_forward(W, cfg, ids, types, mask, prefix=None, past_len=0):
         q = q + tfs(get(p + "q_bias")[None, None, :])
         v = v + tfs(get(p + "v_bias")[None, None, :])
         keys, values, m4, plen = k, v, att_mask, 0
-        if prefix is not None and prefix[i] is not None:
+        slots = None
+        if prefix_fn is not None:
+            slots = prefix_fn(i, x, mask)
+        elif prefix is not None and prefix[i] is not None:
             pk, pv = prefix[i]
-            plen = pk.shape[0]
-            keys = torch.cat([tfs(pk[None].expand(B, plen, d)), k], dim=2)
-            values = torch.cat([tfs(pv[None].expand(B, plen, d)), v], dim=2)
+            slots = (pk[None].expand(B, pk.shape[0], d), pv[None].expand(B, pv.shape[0], d))
+        if slots is not None:
+            pk, pv = slots  # [B, p, d] each
+            plen = pk.shape[1]
+            keys = torch.cat([tfs(pk), k], dim=2)
+            values = torch.cat([tfs(pv), v], dim=2)
             full = torch.cat([torch.ones(B, plen, dtype=mask.dtype), mask], dim=1)
             e = full[:, None, None, :]
             m4 = (e * e.squeeze(-2).unsqueeze(-1))[:, :, plen:, :]  # rows of the real queries

@@ -255,9 +255,17 @@ def self_attention(x, W, p, c, rel, R, mask, pk=None, pv=None):
     return out
 
 
-def forward(W, cfg, ids, types, mask_int, prefixes=None, prompt=None, hidden=None):
+def forward(W, cfg, ids, types, mask_int, prefixes=None, prompt=None, hidden=None, prefix_fn=None):
     """DebertaV2Model + ContextPooler; appends DebertaV2Encoder's all_hidden_states
-    (each layer's input, then the last output) to hidden when given."""
+    (each layer's input, then the last output) to hidden when given.
+
+    Deep prefixes come either fixed, prefixes[i] = (P^k, P^v) [B, p_i, d] or None,
+    or from prefix_fn(i, x, mask) -> (P^k, P^v) [B, p_i, d] or None, called with
+    layer i's input x [B, T, d] (the masked embedding output for i = 0, the
+    ConvLayer's output for i = 1 when conv_kernel_size > 0) and the bool mask
+    [B, T], so the slots may depend on the layer's input (APT's gates,
+    ../../method/testdata/make_apt_golden_families.py). The computation runs in
+    the dtype of W."""
     c = resolved(cfg)
     eps = c["layer_norm_eps"]
     mask = mask_int.to(torch.bool)
@@ -292,7 +300,11 @@ def forward(W, cfg, ids, types, mask_int, prefixes=None, prompt=None, hidden=Non
     for i in range(c["num_hidden_layers"]):
         p = f"encoder.layer.{i}."
         pk = pv = None
-        if prefixes is not None and prefixes[i] is not None:
+        if prefix_fn is not None:
+            slots = prefix_fn(i, x, mask)
+            if slots is not None:
+                pk, pv = slots
+        elif prefixes is not None and prefixes[i] is not None:
             pk, pv = prefixes[i]
         a = self_attention(x, W, p + "attention.self.", c, rel, R, mask, pk, pv)
         a = layer_norm(linear(a, W, p + "attention.output.dense") + x, W, p + "attention.output.LayerNorm", eps)

@@ -135,6 +135,33 @@ def canonical(W):
     return out
 
 
+# ---- the gated prefix of one layer, shared with make_apt_golden_families.py ----
+def gated_prefix(A, method, i, x, m, pooling):
+    """Layer i's prefix slots [B, p_i, d] (keys, values) and alpha_i [B, p_i] (None
+    without a token gate), from the adapter tensors A (float64) and the layer's input
+    x [B, T, d] with its float mask m [B, T]:
+    P'_i = lambda_i * alpha_i (.) P_i, alpha_i = sigmoid(h_{i-1} W_i + b_i), h_{i-1}
+    the mean of x over the real tokens ("mean") or its first token ("cls")."""
+    B = x.shape[0]
+    pl = A[f"prefix.{i}.key"].shape[0]
+    scale = torch.ones(B, pl, dtype=x.dtype)
+    alpha = None
+    if method in ("apt", "apt_no_layer_gate"):
+        if pooling == "mean":
+            h = (x * m[:, :, None]).sum(1) / m.sum(1, keepdim=True)
+        elif pooling == "cls":
+            h = x[:, 0]
+        else:
+            raise ValueError(pooling)
+        alpha = torch.sigmoid(h @ A[f"gate.{i}.weight"] + A[f"gate.{i}.bias"])
+        scale = scale * alpha
+    if method in ("apt", "apt_no_token_gate"):
+        scale = scale * A[f"layer_scale.{i}"]
+    pk = scale[:, :, None] * A[f"prefix.{i}.key"][None]    # [B, p, d]
+    pv = scale[:, :, None] * A[f"prefix.{i}.value"][None]
+    return pk, pv, alpha
+
+
 # ---- the reference encoder with P-Tuning v2 prefixes and APT gates (eval mode) ----
 def apt_forward(W, cfg, ids, types, mask, A, method, lens, pooling):
     """W: backbone (canonical names), A: adapter tensors (the adapter file's names).
@@ -145,8 +172,6 @@ def apt_forward(W, cfg, ids, types, mask, A, method, lens, pooling):
     n, d = cfg["num_attention_heads"], cfg["hidden_size"]
     hd = d // n
     B, T = ids.shape
-    token_gate = method in ("apt", "apt_no_layer_gate")
-    layer_gate = method in ("apt", "apt_no_token_gate")
     pos = torch.arange(T).unsqueeze(0).expand(B, T)
     x = W["embeddings.word_embeddings.weight"][ids] + W["embeddings.position_embeddings.weight"][pos] \
         + W["embeddings.token_type_embeddings.weight"][types]
@@ -166,21 +191,9 @@ def apt_forward(W, cfg, ids, types, mask, A, method, lens, pooling):
         v = heads(ref.linear(x, W[p + "attention.self.value.weight"], W[p + "attention.self.value.bias"]))
         ext_i = ext
         if pl > 0:
-            scale = torch.ones(B, pl)
-            if token_gate:
-                if pooling == "mean":
-                    h = (x * m[:, :, None]).sum(1) / m.sum(1, keepdim=True)
-                elif pooling == "cls":
-                    h = x[:, 0]
-                else:
-                    raise ValueError(pooling)
-                alpha = torch.sigmoid(h @ A[f"gate.{i}.weight"] + A[f"gate.{i}.bias"])
+            pk, pv, alpha = gated_prefix(A, method, i, x, m, pooling)
+            if alpha is not None:
                 alphas[i] = alpha
-                scale = scale * alpha
-            if layer_gate:
-                scale = scale * A[f"layer_scale.{i}"]
-            pk = scale[:, :, None] * A[f"prefix.{i}.key"][None]    # [B, p, d]
-            pv = scale[:, :, None] * A[f"prefix.{i}.value"][None]
             k = torch.cat([heads(pk), k], dim=2)                   # [B, n, p+T, hd]
             v = torch.cat([heads(pv), v], dim=2)
             ext_i = torch.cat([torch.zeros(B, 1, 1, pl), ext], dim=-1)

@@ -163,7 +163,15 @@ def position_ids(ids, pad, past_len):
     return incremental.long() + pad
 
 
-def roberta_forward(W, cfg, ids, prefix=None, past_len=0):
+def roberta_forward(W, cfg, ids, prefix=None, past_len=0, prefix_fn=None):
+    """RobertaModel (+ RobertaPooler when the checkpoint has one) on ids [B, T].
+
+    Deep prefixes come either fixed, prefix[i] = (P^k, P^v) [p_i, d] or None,
+    shared by the batch, or from prefix_fn(i, x, mask) -> (P^k, P^v) [B, p_i, d]
+    or None, called with layer i's input x [B, T, d] (the embedding output for
+    i = 0) and the float mask [B, T], so the slots may depend on the layer's
+    input (APT's gates, ../../method/testdata/make_apt_golden_families.py).
+    The computation runs in the dtype of W."""
     def get(name):
         for key in (name, "roberta." + name):
             if key in W:
@@ -190,12 +198,18 @@ def roberta_forward(W, cfg, ids, prefix=None, past_len=0):
         k = heads(linear(x, get(p + "attention.self.key.weight"), get(p + "attention.self.key.bias")))
         v = heads(linear(x, get(p + "attention.self.value.weight"), get(p + "attention.self.value.bias")))
         m = mask
-        if prefix is not None and prefix[i] is not None:
+        slots = None
+        if prefix_fn is not None:
+            slots = prefix_fn(i, x, mask)
+        elif prefix is not None and prefix[i] is not None:
             pk, pv = prefix[i]  # [p, d] each, broadcast over the batch
-            plen = pk.shape[0]
+            slots = (pk.unsqueeze(0).expand(B, pk.shape[0], d), pv.unsqueeze(0).expand(B, pv.shape[0], d))
+        if slots is not None:
+            pk, pv = slots  # [B, p, d] each
+            plen = pk.shape[1]
             # past_key_value: cat along the key axis after transpose_for_scores
-            k = torch.cat([heads(pk.unsqueeze(0).expand(B, plen, d)), k], dim=2)
-            v = torch.cat([heads(pv.unsqueeze(0).expand(B, plen, d)), v], dim=2)
+            k = torch.cat([heads(pk), k], dim=2)
+            v = torch.cat([heads(pv), v], dim=2)
             m = torch.cat([torch.ones(B, plen), mask], dim=1)
         ext = (1.0 - m[:, None, None, :]) * torch.finfo(torch.float32).min
         scores = q @ k.transpose(-1, -2) / math.sqrt(hd) + ext
