@@ -1,6 +1,9 @@
 package gobackend
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // erfConsts are the constants of math.Erf's two first ranges (the same
 // literals as $GOROOT/src/math/erf.go), each repeated in four lanes for
@@ -45,6 +48,9 @@ var erfTable = func() (t [erfConsts][4]float64) {
 	return t
 }()
 
+// erfTails are the scratch queues of erfLoop.
+var erfTails = sync.Pool{New: func() any { return new(erfTail) }}
+
 //go:noescape
 func erfAVX2(o, a *float32, n int, bad *uint8, c *[erfConsts][4]float64)
 
@@ -57,18 +63,36 @@ func erfLoop(o, a []float32) {
 	n := 0
 	if hasAVX2 {
 		var bad [fuseChunk / 4]uint8
+		var tail *erfTail
 		for n+4 <= len(o) {
 			m := min(len(o)-n, fuseChunk) &^ 3
 			erfAVX2(&o[n], &a[n], m, &bad[0], &erfTable)
 			for g, b := range bad[:m/4] {
+				if b == 0 {
+					continue
+				}
 				for l := range 4 {
 					if b&(1<<l) != 0 {
 						i := n + 4*g + l
-						o[i] = float32(math.Erf(float64(o[i]))) // o[i] holds a[i]
+						x := float64(o[i]) // o[i] holds a[i]
+						if ax := math.Abs(x); hasExpAVX2 && ax >= 1.25 && ax < 6 {
+							if tail == nil {
+								tail = erfTails.Get().(*erfTail)
+							}
+							tail.add(i, x)
+						} else {
+							o[i] = float32(math.Erf(x))
+						}
 					}
 				}
 			}
+			if tail != nil {
+				tail.flush(o)
+			}
 			n += m
+		}
+		if tail != nil {
+			erfTails.Put(tail)
 		}
 	}
 	for i := n; i < len(o); i++ {

@@ -12,6 +12,12 @@ func TestErfLoop(t *testing.T) {
 	testLoop(t, erfLoop, math.Erf, []float32{0.84375, 1.25, 1.0 / (1 << 28), 6}, 1.3)
 }
 
+// TestErfLoopTail: the range 1.25 <= |x| < 6 (erfTailAVX2), uniform over
+// [-7, 7], with its boundaries (1/0.35 switches the rational, 6 ends it).
+func TestErfLoopTail(t *testing.T) {
+	testLoop(t, erfLoop, math.Erf, []float32{1.25, 1 / 0.35, 6, 2, 5.9}, 7)
+}
+
 // TestExpLoop: expLoop is float32(math.Exp(float64(x))) bit for bit.
 func TestExpLoop(t *testing.T) {
 	testLoop(t, expLoop, math.Exp, []float32{-103, 88, -87.5, 0.5, 1, -1, 1e-8}, 30)
@@ -59,4 +65,28 @@ func testLoop(t *testing.T, loop func(o, a []float32), ref func(float64) float64
 		loop(in[lo:min(lo+1023, len(in))], in[lo:min(lo+1023, len(in))])
 	}
 	check(in)
+}
+
+// BenchmarkErfLoop and BenchmarkExpLoop: one chunk of GELU-like inputs
+// (erf of x/sqrt2 for x ~ N(0, 1), about 8% of them in the tail range; exp
+// of -x^2/2).
+func BenchmarkErfLoop(b *testing.B) {
+	benchLoop(b, erfLoop, func(rng *rand.Rand) float64 { return rng.NormFloat64() / math.Sqrt2 })
+}
+
+func BenchmarkExpLoop(b *testing.B) {
+	benchLoop(b, expLoop, func(rng *rand.Rand) float64 { x := rng.NormFloat64(); return -x * x / 2 })
+}
+
+func benchLoop(b *testing.B, loop func(o, a []float32), draw func(*rand.Rand) float64) {
+	rng := rand.New(rand.NewSource(1))
+	a := make([]float32, fuseChunk)
+	for i := range a {
+		a[i] = float32(draw(rng))
+	}
+	o := make([]float32, fuseChunk)
+	b.SetBytes(int64(4 * len(a)))
+	for b.Loop() {
+		loop(o, a)
+	}
 }
