@@ -72,7 +72,8 @@ type Stats struct {
 	// outside simplego.
 	Reductions int
 	// Transposes is the number of Transpose ops run as blocked copies
-	// (transpose.go); their time counts in SegmentTime.
+	// (transpose.go) and of row Gathers (gather.go); their time counts in
+	// SegmentTime.
 	Transposes int
 	Runs       int64
 	// DotFlops is the floating-point work of the products of one run (2·M·N·K each).
@@ -174,6 +175,9 @@ func (e *Executable) finishPlan() {
 			e.lastUse[st.red.in] = k
 		} else if st.tr != nil {
 			e.lastUse[st.tr.in] = k
+		} else if st.gat != nil {
+			e.lastUse[st.gat.operand] = k
+			e.lastUse[st.gat.indices] = k
 		} else if st.rng != nil {
 			e.lastUse[st.rng.state] = k
 		} else {
@@ -331,8 +335,14 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 			if profile {
 				fuseT += time.Since(ts)
 			}
-		} else if s.tr != nil {
-			if err := e.runTranspose(s.tr, st); err != nil {
+		} else if s.tr != nil || s.gat != nil {
+			var err error
+			if s.tr != nil {
+				err = e.runTranspose(s.tr, st)
+			} else {
+				err = e.runGather(s.gat, st)
+			}
+			if err != nil {
 				return nil, err
 			}
 			if profile {

@@ -23,6 +23,7 @@ type step struct {
 	red  *redStep
 	rng  *rngStep
 	tr   *trStep
+	gat  *gatherStep
 	// free lists the value ids whose last use is this step.
 	free []int
 }
@@ -61,9 +62,10 @@ type dotPlan struct {
 	// fuse: instead, a fused group (fuse.go) reading ins.
 	fuse *fuseStep
 	ins  []*value
-	red  *redStep // instead, a reduction (lhs = rhs = its operand)
-	rng  *rngStep // instead, RNGBitGenerator (lhs = rhs = the state)
-	tr   *trStep  // instead, a Transpose (lhs = rhs = its operand)
+	red  *redStep    // instead, a reduction (lhs = rhs = its operand)
+	rng  *rngStep    // instead, RNGBitGenerator (lhs = rhs = the state)
+	tr   *trStep     // instead, a Transpose (lhs = rhs = its operand)
+	gat  *gatherStep // instead, a row Gather (lhs = operand, rhs = indices)
 }
 
 // operand is a strided view of a value's row-major data.
@@ -346,6 +348,8 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 				dots[c.id] = dotPlan{lhs: c.inputs[0], rhs: c.inputs[0], rng: rs}
 			} else if ts, ok := b.planTranspose(c); ok {
 				dots[c.id] = dotPlan{lhs: c.inputs[0], rhs: c.inputs[0], tr: ts}
+			} else if gs, ok := b.planGather(c); ok {
+				dots[c.id] = dotPlan{lhs: c.inputs[0], rhs: c.inputs[1], gat: gs}
 			}
 		}
 	}
@@ -430,7 +434,7 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 			continue
 		}
 		p, acc := dots[c.id]
-		if acc && p.bin == nil && p.fuse == nil && p.red == nil && p.rng == nil && p.tr == nil {
+		if acc && p.bin == nil && p.fuse == nil && p.red == nil && p.rng == nil && p.tr == nil && p.gat == nil {
 			seg[c.id] = cstage[c.id]
 			continue
 		}
@@ -521,6 +525,9 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 				e.numReds++
 			} else if ok && cstage[c.id] == s && p.tr != nil {
 				e.steps = append(e.steps, step{tr: p.tr})
+				e.numTrans++
+			} else if ok && cstage[c.id] == s && p.gat != nil {
+				e.steps = append(e.steps, step{gat: p.gat})
 				e.numTrans++
 			} else if ok && cstage[c.id] == s && p.fuse != nil {
 				e.steps = append(e.steps, step{fuse: p.fuse})
@@ -685,6 +692,8 @@ func (s *step) describe() (kind, what string) {
 		return "reduce", fmt.Sprintf("%s [%d %d %d] -> %v", s.red.op, s.red.outer, s.red.red, s.red.inner, s.red.shape.Dimensions)
 	case s.tr != nil:
 		return "transpose", fmt.Sprintf("%v strides %v -> %v", s.tr.dims, s.tr.strides, s.tr.shape.Dimensions)
+	case s.gat != nil:
+		return "gather", fmt.Sprintf("%d rows of [%d %d] -> %v", s.gat.shape.Size()/max(1, s.gat.width), s.gat.rows, s.gat.width, s.gat.shape.Dimensions)
 	case s.bin != nil:
 		return "broadcast", fmt.Sprintf("%c %v", s.bin.op, s.bin.shape.Dimensions)
 	case s.rng != nil:
