@@ -108,7 +108,7 @@ func Download(ctx context.Context, repoID string, opts Options) (dir string, err
 			return d, nil
 		}
 		return "", fmt.Errorf("cannot reach the HuggingFace Hub (%s) to fetch %q: %s; download the model directory "+
-			"on a machine with network access (config.json, model.safetensors, vocab.txt) and pass its path instead, "+
+			"on a machine with network access (config.json, model.safetensors and the tokenizer files: vocab.txt, vocab.json + merges.txt, spm.model or tokenizer.json) and pass its path instead, "+
 			"or set HF_ENDPOINT to a mirror", ep, repoID, u.cause)
 	}
 	if err != nil {

@@ -228,7 +228,7 @@ func TestDownloadOffline(t *testing.T) {
 	for _, w := range []string{
 		`cannot reach the HuggingFace Hub (` + ep + `) to fetch "bert-base-uncased": dial tcp`,
 		"connection refused",
-		"(config.json, model.safetensors, vocab.txt) and pass its path instead",
+		"(config.json, model.safetensors and the tokenizer files: vocab.txt, vocab.json + merges.txt, spm.model or tokenizer.json) and pass its path instead",
 		"set HF_ENDPOINT to a mirror",
 	} {
 		if !strings.Contains(err.Error(), w) {
