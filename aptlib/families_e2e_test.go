@@ -16,7 +16,6 @@ import (
 	"github.com/aptbench/apt/aptlib/safetensors"
 	"github.com/aptbench/apt/internal/fakehub"
 	"github.com/aptbench/apt/internal/familydir"
-	"github.com/aptbench/apt/internal/testbackend"
 )
 
 // A model directory of each family, in the Hub's layout and without pooler
@@ -123,20 +122,7 @@ func TestWorkbenchFamiliesFromHub(t *testing.T) {
 // It returns path.
 func familyRoundTrip(t *testing.T, mt, name string, hasPooler bool, path string) string {
 	t.Helper()
-	open := func() *Workbench {
-		w, err := New(testbackend.Name())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.LoadModel(name); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.LoadTask("demo", ""); err != nil {
-			t.Fatal(err)
-		}
-		return w
-	}
-	w := open()
+	w := benchOn(t, name)
 	info, err := w.ModelInfo()
 	if err != nil {
 		t.Fatal(err)
@@ -149,11 +135,7 @@ func familyRoundTrip(t *testing.T, mt, name string, hasPooler bool, path string)
 	} else if info.ModelType != mt || !strings.HasPrefix(info.Pooler, "none in the checkpoint: created") || info.PoolerParams != d*d+d {
 		t.Errorf("model info: family %q, pooler %q with %d parameters", info.ModelType, info.Pooler, info.PoolerParams)
 	}
-	for k, v := range map[string]string{"method": "apt", "prefix_len": "2", "max_len": "32", "lr": "1e-2"} {
-		if err := w.Set(k, v); err != nil {
-			t.Fatal(err)
-		}
-	}
+	mustSet(t, w, "method", "apt", "prefix_len", "2", "max_len", "32", "lr", "1e-2")
 	if _, err := w.Train(context.Background(), TrainOptions{Steps: 3}); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +169,7 @@ func familyRoundTrip(t *testing.T, mt, name string, hasPooler bool, path string)
 		t.Fatalf("predict: %d, %v", n, err)
 	}
 
-	w2 := open()
+	w2 := benchOn(t, name)
 	if err := w2.LoadAdapter(path); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/aptbench/apt/internal/familydir"
-	"github.com/aptbench/apt/internal/testbackend"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
 
@@ -22,21 +21,8 @@ func TestFTSavesCreatedPooler(t *testing.T) {
 	if err := familydir.Write(src, "roberta", familydir.Options{Seed: 2, NoPooler: true}); err != nil {
 		t.Fatal(err)
 	}
-	w, err := New(testbackend.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.LoadModel(src); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.LoadTask("demo", ""); err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range map[string]string{"method": "ft", "max_len": "32", "lr": "1e-3"} {
-		if err := w.Set(k, v); err != nil {
-			t.Fatal(err)
-		}
-	}
+	w := benchOn(t, src)
+	mustSet(t, w, "method", "ft", "max_len", "32", "lr", "1e-3")
 	pooler := func(w *Workbench, scope, name string) []float32 {
 		t.Helper()
 		v := w.Context().GetVariableByScopeAndName(scope, name)
@@ -61,13 +47,7 @@ func TestFTSavesCreatedPooler(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	w2, err := New(testbackend.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w2.LoadModel(dir); err != nil {
-		t.Fatal(err)
-	}
+	w2 := benchOn(t, dir)
 	info, err := w2.ModelInfo()
 	if err != nil {
 		t.Fatal(err)
