@@ -12,13 +12,21 @@ import (
 	"github.com/aptbench/apt/internal/testbackend"
 )
 
+// demoBench is a workbench with the demo model and task.
 func demoBench(t *testing.T) *Workbench {
+	t.Helper()
+	return benchOn(t, "demo")
+}
+
+// benchOn is a workbench on the test backend with model (a directory, a Hub
+// id or "demo") and the demo task loaded.
+func benchOn(t *testing.T, model string) *Workbench {
 	t.Helper()
 	w, err := New(testbackend.Name())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.LoadModel("demo"); err != nil {
+	if err := w.LoadModel(model); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.LoadTask("demo", ""); err != nil {

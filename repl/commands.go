@@ -27,9 +27,11 @@ var groups = []string{"Session", "Training", "Gates", "Files", "Shell"}
 func init() {
 	commands = []*command{
 		{name: "load model", group: "Session", usage: "load model <dir | hub-id | demo>",
-			summary: "load a frozen BERT backbone",
-			help: "Loads a backbone: a HuggingFace model directory (config.json, model.safetensors, vocab.txt), " +
-				"a Hub id such as bert-base-uncased (downloaded to the cache when the network allows), " +
+			summary: "load a frozen backbone (bert, roberta, deberta, deberta-v2)",
+			help: "Loads a backbone of any family that config.json's model_type names: a HuggingFace model directory " +
+				"(config.json, model.safetensors and the family's tokenizer files), " +
+				"a Hub id such as bert-base-uncased or FacebookAI/roberta-base (downloaded to the HuggingFace cache when the " +
+				"network allows; HF_ENDPOINT points at a mirror), " +
 				"or demo, the small random-weight model that ships with the workbench. " +
 				"Loading a model drops the trained state; settings stay.",
 			examples: []string{"load model demo", "load model bert-base-uncased", "load model ~/models/bert-base-uncased"},

@@ -41,6 +41,14 @@ const ExtraVocabDir = "vocab_dir"
 // exist) copied from
 // meta.Extra["vocab_dir"], or else from meta.BaseModel when it is a directory.
 //
+// When the backbone's checkpoint had no pooler (spec.CreatesPooler: real
+// roberta-base and deberta-v3-base), the pooler created and fine-tuned with
+// the head is written as the family's own pooler tensors
+// (Family.PoolerTensors, "pooler.dense.weight" [out, in] and
+// "pooler.dense.bias"), where the family's Tensors lists them for a
+// checkpoint with a pooler: the saved directory is a checkpoint with a
+// pooler, and computes what the fine-tuned model did.
+//
 // The directory is written atomically: into a temporary directory beside it,
 // then renamed into place. An existing dir is replaced only when it is empty
 // or was itself written by SaveModelDir; on any error it is left as it was
@@ -59,8 +67,8 @@ func SaveModelDir(dir string, ctx *context.Context, spec *model.Spec, meta Meta)
 	if !spec.Method.Kind.TrainsBackbone() {
 		return fail("method %s keeps the backbone frozen: save its adapter with adapter.Save", spec.Method.Kind)
 	}
-	if spec.CreatesPooler() {
-		return fail("the backbone's checkpoint has no pooler: a fully fine-tuned model with a created pooler cannot be saved as a model directory yet")
+	if spec.CreatesPooler() && len(family.PoolerTensors) != 2 {
+		return fail("the backbone's checkpoint has no pooler and family %s names no checkpoint tensors for one (backbone.Family.PoolerTensors): the created pooler cannot be saved", family.ModelType)
 	}
 	if err := spec.Validate(); err != nil {
 		return fail("%v", err)
@@ -102,6 +110,13 @@ func SaveModelDir(dir string, ctx *context.Context, spec *model.Spec, meta Meta)
 		ts = append(ts, safetensors.Tensor{Name: bt.Name, Shape: bt.Shape, Data: data})
 	}
 	d, n := spec.Backbone.HiddenSize(), spec.HeadOutputs()
+	if spec.CreatesPooler() {
+		pooler, err := createdPoolerTensors(ctx, family, d)
+		if err != nil {
+			return fail("%v", err)
+		}
+		ts = append(ts, pooler...)
+	}
 	for _, want := range []TensorSpec{{model.ScopeHead + ".weight", []int{d, n}}, {model.ScopeHead + ".bias", []int{n}}} {
 		data, err := variableData(ctx, want)
 		if err != nil {
@@ -154,6 +169,35 @@ func SaveModelDir(dir string, ctx *context.Context, spec *model.Spec, meta Meta)
 		return fail("%v", hideTemp(err, tmp))
 	}
 	return nil
+}
+
+// createdPoolerTensors are the created pooler's variables (PoolerLayout:
+// input-major weight, pooled = act(x W + b)) as the checkpoint tensors of the
+// family's own pooler (Family.PoolerTensors: torch.nn.Linear's [out, in]
+// weight, so W transposed, and the bias), the last of the backbone's tensors
+// as the family's Tensors lists them for a checkpoint with a pooler. The
+// family's LoadWeights then finds a pooler in the saved directory, and its
+// pooler computes act(x W^T' + b) = act(x W + b): the same numbers.
+func createdPoolerTensors(ctx *context.Context, family *backbone.Family, d int) ([]safetensors.Tensor, error) {
+	layout := PoolerLayout(d)
+	w, err := variableData(ctx, layout[0])
+	if err != nil {
+		return nil, err
+	}
+	b, err := variableData(ctx, layout[1])
+	if err != nil {
+		return nil, err
+	}
+	wt := make([]float32, d*d)
+	for i := range d { // input row i
+		for o := range d {
+			wt[o*d+i] = w[i*d+o]
+		}
+	}
+	return []safetensors.Tensor{
+		{Name: family.PoolerTensors[0], Shape: []int{d, d}, Data: wt},
+		{Name: family.PoolerTensors[1], Shape: []int{d}, Data: b},
+	}, nil
 }
 
 // hideTemp drops the temporary directory's name from a file-system error about

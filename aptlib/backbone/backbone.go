@@ -132,6 +132,14 @@ type Family struct {
 	// ConfigJSON returns a config.json for c as transformers writes it for
 	// the family's base model, plus the extra keys (which win).
 	ConfigJSON func(c Config, extra map[string]any) ([]byte, error)
+	// PoolerTensors are the canonical names of the pooler's dense layer in a
+	// checkpoint that has one: its weight [d, d] (PyTorch's [out, in]) and
+	// its bias [d], which Tensors lists last when the checkpoint brought
+	// them. A model fully fine-tuned on a checkpoint without pooler is saved
+	// with its created pooler (ScopePooler) under these names
+	// (adapter.SaveModelDir), so that the saved directory loads as a
+	// checkpoint with its own pooler. Empty: the family cannot save one.
+	PoolerTensors []string
 	// TokenizerFiles are the tokenizer files of a model directory that a
 	// saved fine-tuned model copies, when present; at least one of the
 	// first two must be.

@@ -42,6 +42,7 @@ var Family = backbone.Family{
 	ConfigJSON: func(c backbone.Config, extra map[string]any) ([]byte, error) {
 		return mustConfig(c).JSON(extra)
 	},
+	PoolerTensors:  PoolerTensors,
 	TokenizerFiles: []string{"vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"},
 }
 

@@ -80,6 +80,10 @@ func varPath(name string) (scope, varName string) { return backbone.VarPath(Scop
 // directory) satisfies it.
 type WeightSource = backbone.WeightSource
 
+// PoolerTensors are BertPooler's tensors (BertModel's names), which
+// checkpoints saved from BertForMaskedLM do not have.
+var PoolerTensors = []string{"pooler.dense.weight", "pooler.dense.bias"}
+
 // LoadWeights reads every backbone tensor from src into ctx (under Scope) as
 // float32 variables, trainable only when trainable is true (full fine-tuning).
 // Extra tensors in src (e.g. "cls.*" heads) are ignored. A missing tensor, or one
@@ -88,7 +92,7 @@ type WeightSource = backbone.WeightSource
 // BertForMaskedLM) loads with c.NoPooler set; one with only one of them is an
 // error.
 func LoadWeights(ctx *context.Context, c *Config, src WeightSource, trainable bool) error {
-	c.NoPooler = !hasAny(src, "pooler.dense.weight") && !hasAny(src, "pooler.dense.bias")
+	c.NoPooler = !hasAny(src, PoolerTensors[0]) && !hasAny(src, PoolerTensors[1])
 	for _, spec := range Tensors(c) {
 		var found string
 		for _, n := range CheckpointNames(spec.Name) {

@@ -66,6 +66,9 @@ var Family = backbone.Family{
 		}
 		return dc.JSON(extra)
 	},
+	// ContextPooler at the top level, as DebertaForSequenceClassification
+	// saves it and Tensors lists it.
+	PoolerTensors: PoolerTensors,
 	// bpe.Load reads tokenizer.json or vocab.json + merges.txt (what the v1
 	// checkpoints ship), and the two configuration files when present.
 	TokenizerFiles: []string{"vocab.json", "tokenizer.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"},

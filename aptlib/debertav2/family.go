@@ -62,6 +62,9 @@ func Family() backbone.Family {
 			}
 			return cfg.JSON(extra)
 		},
+		// ContextPooler at the top level, as DebertaV2ForSequenceClassification
+		// saves it (PoolerTensors) and AllTensors lists it.
+		PoolerTensors: []string{"pooler.dense.weight", "pooler.dense.bias"},
 		// spm.model or tokenizer.json (the SentencePiece Unigram model), and
 		// the two configuration files when present.
 		TokenizerFiles: []string{"spm.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"},

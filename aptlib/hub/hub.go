@@ -10,8 +10,10 @@
 // tokenizer.json, tokenizer_config.json, special_tokens_map.json). It returns the cache's snapshot directory, where those files are
 // symlinks into the cache's blobs.
 //
-// Environment: HF_ENDPOINT (a mirror instead of https://huggingface.co),
-// HF_TOKEN (access token), HF_HUB_OFFLINE=1 (use the cache only).
+// Environment, as Python's huggingface_hub reads it: HF_ENDPOINT (a mirror
+// or a local stand-in instead of https://huggingface.co), HF_TOKEN (access
+// token), HF_HUB_OFFLINE=1 (use the cache only), HF_HUB_CACHE or HF_HOME
+// (where the cache is; see DefaultCacheDir).
 // Without network the first request fails within seconds; a model fetched
 // before is then served from the cache.
 package hub
@@ -30,8 +32,7 @@ import (
 
 // Options of Download. The zero value is usable.
 type Options struct {
-	// CacheDir is the cache root; default go-huggingface's default cache
-	// (${XDG_CACHE_HOME:-~/.cache}/huggingface/hub).
+	// CacheDir is the cache root; default DefaultCacheDir().
 	CacheDir string
 	// Token is the Hub access token; default $HF_TOKEN.
 	Token string
@@ -40,6 +41,20 @@ type Options struct {
 	Progress io.Writer
 	// Revision is the branch, tag or commit; default "main".
 	Revision string
+}
+
+// DefaultCacheDir is the cache Python's huggingface_hub uses, so that both
+// share their downloads: $HF_HUB_CACHE, else $HF_HOME/hub, else
+// go-huggingface's default ${XDG_CACHE_HOME:-~/.cache}/huggingface/hub
+// (go-huggingface v0.3.1 reads only XDG_CACHE_HOME).
+func DefaultCacheDir() string {
+	if d := os.Getenv("HF_HUB_CACHE"); d != "" {
+		return d
+	}
+	if d := os.Getenv("HF_HOME"); d != "" {
+		return filepath.Join(d, "hub")
+	}
+	return hfhub.DefaultCacheDir()
 }
 
 // IsLocalDir reports whether s is an existing directory, to be loaded from
@@ -71,7 +86,7 @@ func Download(ctx context.Context, repoID string, opts Options) (dir string, err
 		opts.Token = os.Getenv("HF_TOKEN")
 	}
 	if opts.CacheDir == "" {
-		opts.CacheDir = hfhub.DefaultCacheDir()
+		opts.CacheDir = DefaultCacheDir()
 	}
 	ep := endpoint()
 
@@ -93,7 +108,7 @@ func Download(ctx context.Context, repoID string, opts Options) (dir string, err
 			return d, nil
 		}
 		return "", fmt.Errorf("cannot reach the HuggingFace Hub (%s) to fetch %q: %s; download the model directory "+
-			"on a machine with network access (config.json, model.safetensors, vocab.txt) and pass its path instead, "+
+			"on a machine with network access (config.json, model.safetensors and the tokenizer files: vocab.txt, vocab.json + merges.txt, spm.model or tokenizer.json) and pass its path instead, "+
 			"or set HF_ENDPOINT to a mirror", ep, repoID, u.cause)
 	}
 	if err != nil {

@@ -11,15 +11,16 @@ import (
 	"time"
 
 	"github.com/aptbench/apt/aptlib/backbone"
+	"github.com/aptbench/apt/internal/fakehub"
 	"github.com/aptbench/apt/internal/familydir"
 	gomlxctx "github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-const commit = "0123456789abcdef0123456789abcdef01234567"
+const commit = fakehub.Commit
 
 // tinyRepo is a fake single-file model repo (the bytes need not be a real model).
-func tinyRepo() *fakeRepo {
-	return &fakeRepo{sha: commit, files: map[string][]byte{
+func tinyRepo() *fakehub.Repo {
+	return &fakehub.Repo{SHA: commit, Files: map[string][]byte{
 		"config.json":           []byte(`{"hidden_size": 8}`),
 		"model.safetensors":     bytes.Repeat([]byte{7}, 3000),
 		"vocab.txt":             []byte("[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n"),
@@ -39,6 +40,25 @@ func readFile(t *testing.T, dir, name string) string {
 	return string(b)
 }
 
+// The default cache is Python huggingface_hub's: $HF_HUB_CACHE, else
+// $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub.
+func TestDefaultCacheDir(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", "/x")
+	t.Setenv("HF_HOME", "")
+	t.Setenv("HF_HUB_CACHE", "")
+	if d := DefaultCacheDir(); d != filepath.Join("/x", "huggingface", "hub") {
+		t.Errorf("XDG_CACHE_HOME=/x: %s", d)
+	}
+	t.Setenv("HF_HOME", "/h")
+	if d := DefaultCacheDir(); d != filepath.Join("/h", "hub") {
+		t.Errorf("HF_HOME=/h: %s", d)
+	}
+	t.Setenv("HF_HUB_CACHE", "/c")
+	if d := DefaultCacheDir(); d != "/c" {
+		t.Errorf("HF_HUB_CACHE=/c: %s", d)
+	}
+}
+
 func TestIsLocalDir(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "f")
@@ -52,8 +72,8 @@ func TestIsLocalDir(t *testing.T) {
 
 func TestDownloadSingleFile(t *testing.T) {
 	repo := tinyRepo()
-	hub := &fakeHub{repos: map[string]*fakeRepo{"org/tiny-bert": repo}}
-	srv := hub.serve(t)
+	hub := &fakehub.Hub{Repos: map[string]*fakehub.Repo{"org/tiny-bert": repo}}
+	srv := hub.Serve(t)
 	cache := t.TempDir()
 	var bar bytes.Buffer
 	dir, err := Download(context.Background(), "org/tiny-bert", Options{CacheDir: cache, Progress: &bar})
@@ -64,7 +84,7 @@ func TestDownloadSingleFile(t *testing.T) {
 		t.Errorf("dir = %s, want %s", dir, want)
 	}
 	for _, f := range []string{"config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json"} {
-		if got := readFile(t, dir, f); got != string(repo.files[f]) {
+		if got := readFile(t, dir, f); got != string(repo.Files[f]) {
 			t.Errorf("%s: wrong content %q", f, got)
 		}
 	}
@@ -76,7 +96,7 @@ func TestDownloadSingleFile(t *testing.T) {
 	if s := bar.String(); !strings.Contains(s, "100%") || !strings.Contains(s, "3.0 kB / 3.0 kB") {
 		t.Errorf("progress bar = %q, want 100%% of 3.0 kB", s)
 	}
-	t.Logf("requests: %q", hub.log())
+	t.Logf("requests: %q", hub.Log())
 
 	// Again: everything is cached, no progress bar.
 	bar.Reset()
@@ -107,7 +127,7 @@ func TestDownloadSingleFile(t *testing.T) {
 }
 
 func TestDownloadSharded(t *testing.T) {
-	repo := &fakeRepo{sha: commit, files: map[string][]byte{
+	repo := &fakehub.Repo{SHA: commit, Files: map[string][]byte{
 		"config.json": []byte(`{}`),
 		"model.safetensors.index.json": []byte(`{"metadata": {"total_size": 300}, "weight_map": {
 			"a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors",
@@ -116,14 +136,14 @@ func TestDownloadSharded(t *testing.T) {
 		"model-00002-of-00002.safetensors": bytes.Repeat([]byte{2}, 200),
 		"tokenizer.json":                   []byte(`{"model": {"type": "WordPiece"}}`),
 	}}
-	hub := &fakeHub{repos: map[string]*fakeRepo{"sharded": repo}}
-	hub.serve(t)
+	hub := &fakehub.Hub{Repos: map[string]*fakehub.Repo{"sharded": repo}}
+	hub.Serve(t)
 	var bar bytes.Buffer
 	dir, err := Download(context.Background(), "sharded", Options{CacheDir: t.TempDir(), Progress: &bar})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, data := range repo.files {
+	for name, data := range repo.Files {
 		if got := readFile(t, dir, name); got != string(data) {
 			t.Errorf("%s: wrong content", name)
 		}
@@ -135,9 +155,9 @@ func TestDownloadSharded(t *testing.T) {
 
 func TestDownloadToken(t *testing.T) {
 	repo := tinyRepo()
-	repo.token = "s3cret"
-	hub := &fakeHub{repos: map[string]*fakeRepo{"org/gated": repo}}
-	hub.serve(t)
+	repo.Token = "s3cret"
+	hub := &fakehub.Hub{Repos: map[string]*fakehub.Repo{"org/gated": repo}}
+	hub.Serve(t)
 
 	_, err := Download(context.Background(), "org/gated", Options{CacheDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "HF_TOKEN") || !strings.Contains(err.Error(), "401") {
@@ -154,14 +174,14 @@ func TestDownloadToken(t *testing.T) {
 }
 
 func TestDownloadErrors(t *testing.T) {
-	ptOnly := &fakeRepo{sha: commit, files: map[string][]byte{
+	ptOnly := &fakehub.Repo{SHA: commit, Files: map[string][]byte{
 		"config.json": []byte(`{}`), "vocab.txt": []byte("a\n"), "pytorch_model.bin": []byte("x"),
 	}}
-	noVocab := &fakeRepo{sha: commit, files: map[string][]byte{
+	noVocab := &fakehub.Repo{SHA: commit, Files: map[string][]byte{
 		"config.json": []byte(`{}`), "model.safetensors": []byte("x"),
 	}}
-	hub := &fakeHub{repos: map[string]*fakeRepo{"pt-only": ptOnly, "no-vocab": noVocab, "org/tiny": tinyRepo()}}
-	hub.serve(t)
+	hub := &fakehub.Hub{Repos: map[string]*fakehub.Repo{"pt-only": ptOnly, "no-vocab": noVocab, "org/tiny": tinyRepo()}}
+	hub.Serve(t)
 	for _, tc := range []struct {
 		repo, revision string
 		want           []string
@@ -208,7 +228,7 @@ func TestDownloadOffline(t *testing.T) {
 	for _, w := range []string{
 		`cannot reach the HuggingFace Hub (` + ep + `) to fetch "bert-base-uncased": dial tcp`,
 		"connection refused",
-		"(config.json, model.safetensors, vocab.txt) and pass its path instead",
+		"(config.json, model.safetensors and the tokenizer files: vocab.txt, vocab.json + merges.txt, spm.model or tokenizer.json) and pass its path instead",
 		"set HF_ENDPOINT to a mirror",
 	} {
 		if !strings.Contains(err.Error(), w) {
@@ -218,7 +238,7 @@ func TestDownloadOffline(t *testing.T) {
 }
 
 func TestDownloadCanceled(t *testing.T) {
-	(&fakeHub{repos: map[string]*fakeRepo{"org/tiny": tinyRepo()}}).serve(t)
+	(&fakehub.Hub{Repos: map[string]*fakehub.Repo{"org/tiny": tinyRepo()}}).Serve(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := Download(ctx, "org/tiny", Options{CacheDir: t.TempDir()}); err == nil ||
@@ -242,12 +262,12 @@ func TestDownloadBPETokenizerFiles(t *testing.T) {
 		"special_tokens_map.json": []byte(`{}`),
 		"dict.txt":                []byte("not fetched"),
 	}
-	hub := &fakeHub{repos: map[string]*fakeRepo{
-		"org/tiny-roberta": {sha: commit, files: files},
-		"org/no-merges": {sha: commit, files: map[string][]byte{
+	hub := &fakehub.Hub{Repos: map[string]*fakehub.Repo{
+		"org/tiny-roberta": {SHA: commit, Files: files},
+		"org/no-merges": {SHA: commit, Files: map[string][]byte{
 			"config.json": files["config.json"], "model.safetensors": files["model.safetensors"], "vocab.json": files["vocab.json"]}},
 	}}
-	hub.serve(t)
+	hub.Serve(t)
 	dir, err := Download(context.Background(), "org/tiny-roberta", Options{CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -278,18 +298,10 @@ func TestDownloadRoBERTaLoads(t *testing.T) {
 	if err := familydir.Write(src, "roberta", familydir.Options{Seed: 2}); err != nil {
 		t.Fatal(err)
 	}
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string][]byte{}
-	for _, e := range entries {
-		if files[e.Name()], err = os.ReadFile(filepath.Join(src, e.Name())); err != nil {
-			t.Fatal(err)
-		}
-	}
-	hub := &fakeHub{repos: map[string]*fakeRepo{"org/tiny-roberta": {sha: commit, files: files}}}
-	hub.serve(t)
+	repo := fakehub.DirRepo(t, src)
+	files := repo.Files
+	hub := &fakehub.Hub{Repos: map[string]*fakehub.Repo{"org/tiny-roberta": repo}}
+	hub.Serve(t)
 	dir, err := Download(context.Background(), "org/tiny-roberta", Options{CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)

@@ -59,6 +59,8 @@ var Family = backbone.Family{
 		}
 		return rc.JSON(extra)
 	},
+	// RobertaModel's pooler, as Tensors lists it (no "roberta." prefix).
+	PoolerTensors: PoolerTensors,
 	// bpe.Load reads tokenizer.json or vocab.json + merges.txt, and the two
 	// configuration files when present.
 	TokenizerFiles: []string{"vocab.json", "tokenizer.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"},

@@ -1,6 +1,6 @@
-// Command apt-repl is the APT workbench's shell: load a frozen BERT and a
-// task, train Adaptive Prefix Tuning step by step, evaluate, and look at the
-// gates as they change.
+// Command apt-repl is the APT workbench's shell: load a frozen backbone (BERT,
+// RoBERTa, DeBERTa, DeBERTa-v2) and a task, train Adaptive Prefix Tuning step
+// by step, evaluate, and look at the gates as they change.
 //
 //	apt-repl                      interactive (readline: history, Tab, Ctrl-C, Ctrl-D)
 //	apt-repl -f SCRIPT            run a script, one command per line (# comments)
