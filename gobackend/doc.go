@@ -35,8 +35,9 @@
 //     fused (fuse.go, fuse_exec.go: see Fusion below) and float32 ReduceSum,
 //     ReduceMax and ReduceMin over consecutive axes run as steps of their own
 //     (reduce.go), as does RNGBitGenerator (rng.go: simplego's PCG stream,
-//     written eight bytes at a time instead of one: the same bits and new
-//     state), and Transpose as a blocked copy (transpose.go). What is
+//     written eight bytes at a time instead of one and, for large outputs,
+//     by both cores, the second from the stream's state jumped ahead: the
+//     same bits and new state), and Transpose as a blocked copy (transpose.go). What is
 //     left of broadcast.go: float32 Add, Sub, Mul and Div with a broadcast
 //     operand and BroadcastInDim that no fused group took
 //     (simplego walks those with a per-element index iterator, here the axes

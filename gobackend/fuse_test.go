@@ -3,6 +3,7 @@ package gobackend
 import (
 	"math"
 	"math/rand"
+	randv2 "math/rand/v2"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
@@ -375,7 +376,8 @@ func TestRNGBitGenerator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, dims := range [][]int{{3, 1001}, {4097}, {1, 2, 3, 211}} {
+	// The last two are drawn by two goroutines (the stream split by pcgAdvance).
+	for _, dims := range [][]int{{3, 1001}, {4097}, {1, 2, 3, 211}, {3, 50001}, {7, 20011}} {
 		before := rngRuns.Load()
 		fn := func(x []*Node) []*Node {
 			s1, u := RandomUniform(x[0], shapes.Make(dtypes.Float32, dims...))
@@ -387,6 +389,22 @@ func TestRNGBitGenerator(t *testing.T) {
 		compareFused(t, ref, fn, []*tensors.Tensor{seed})
 		if rngRuns.Load() == before {
 			t.Errorf("%v: not run here", dims)
+		}
+	}
+}
+
+// TestPCGAdvance: the state after n draws, computed by squaring, is the
+// state math/rand/v2's PCG reaches by drawing n times.
+func TestPCGAdvance(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 7, 64, 1000, 4097} {
+		p := randv2.NewPCG(0x9e3779b97f4a7c15, 12345)
+		for range n {
+			p.Uint64()
+		}
+		m, _ := p.MarshalBinary()
+		hi, lo := pcgAdvance(0x9e3779b97f4a7c15, 12345, uint64(n))
+		if q := randv2.NewPCG(hi, lo); q.Uint64() != p.Uint64() {
+			t.Errorf("n=%d: advanced state %x %x, drawn state %x", n, hi, lo, m[4:])
 		}
 	}
 }

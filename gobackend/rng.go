@@ -3,13 +3,17 @@ package gobackend
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"reflect"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
+
+	"github.com/aptbench/apt/gobackend/gemm"
 )
 
 // rngStep is RNGBitGenerator (dropout's random bits) with simplego's
@@ -57,10 +61,31 @@ func (e *Executable) runRNG(k int, s *rngStep, st *execState) error {
 	v := reflect.ValueOf(of)
 	bytes := unsafe.Slice((*byte)(v.UnsafePointer()), v.Len()*int(v.Type().Elem().Size()))
 	rng := rand.NewPCG(state[0], state[1])
-	i := 0
-	for ; i+8 <= len(bytes); i += 8 {
-		binary.LittleEndian.PutUint64(bytes[i:], rng.Uint64())
+	words := len(bytes) / 8
+	// The stream split over goroutines: part w starts from the state after
+	// w*words/workers draws (pcgAdvance), so every word is the one the single
+	// stream draws there; the last part leaves rng where the stream ends.
+	workers := min(gemm.Threads(), max(1, len(bytes)/(4*fuseParallelMin)))
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
+		lo, hi := w*words/workers, (w+1)*words/workers
+		p := rand.NewPCG(pcgAdvance(state[0], state[1], uint64(lo)))
+		if w == workers-1 {
+			rng = p
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fillPCG(bytes[8*lo:8*hi], p)
+		}()
 	}
+	if workers > 1 {
+		fillPCG(bytes[:8*(words/workers)], rand.NewPCG(state[0], state[1]))
+	} else {
+		fillPCG(bytes[:8*words], rng)
+	}
+	wg.Wait()
+	i := 8 * words
 	if i < len(bytes) {
 		bits := rng.Uint64()
 		for ; i < len(bytes); i++ {
@@ -87,4 +112,47 @@ func (e *Executable) runRNG(k int, s *rngStep, st *execState) error {
 	st.bufs[s.newState], st.owned[s.newState] = nsBuf, true
 	rngRuns.Add(1)
 	return nil
+}
+
+// fillPCG writes successive Uint64s of p into b (a multiple of 8 bytes), low
+// byte first.
+func fillPCG(b []byte, p *rand.PCG) {
+	for i := 0; i+8 <= len(b); i += 8 {
+		binary.LittleEndian.PutUint64(b[i:], p.Uint64())
+	}
+}
+
+// pcgAdvance returns the state of math/rand/v2's PCG seeded (hi, lo) after
+// n draws: its step is the 128-bit LCG s -> s*mul + inc (pcg.go, next), and
+// n steps compose to s -> s*A + C, computed by squaring (Brown, "Random
+// number generation with arbitrary strides", 1994) in O(log n).
+func pcgAdvance(hi, lo, n uint64) (uint64, uint64) {
+	const (
+		mulHi = 2549297995355413924
+		mulLo = 4865540595714422341
+		incHi = 6364136223846793005
+		incLo = 1442695040888963407
+	)
+	type u128 struct{ hi, lo uint64 }
+	mul := func(a, b u128) u128 {
+		h, l := bits.Mul64(a.lo, b.lo)
+		return u128{h + a.hi*b.lo + a.lo*b.hi, l}
+	}
+	add := func(a, b u128) u128 {
+		l, c := bits.Add64(a.lo, b.lo, 0)
+		h, _ := bits.Add64(a.hi, b.hi, c)
+		return u128{h, l}
+	}
+	accMul, accAdd := u128{0, 1}, u128{}
+	curMul, curAdd := u128{mulHi, mulLo}, u128{incHi, incLo}
+	for ; n > 0; n >>= 1 {
+		if n&1 != 0 {
+			accMul = mul(accMul, curMul)
+			accAdd = add(mul(accAdd, curMul), curAdd)
+		}
+		curAdd = mul(add(curMul, u128{0, 1}), curAdd)
+		curMul = mul(curMul, curMul)
+	}
+	s := add(mul(u128{hi, lo}, accMul), accAdd)
+	return s.hi, s.lo
 }
