@@ -120,6 +120,9 @@
 // polynomials and operations in the same order (Go does not contract them
 // into FMAs on amd64), exp_amd64.s the FMA path of math.Exp's amd64
 // assembly (taken on CPUs with AVX and FMA, and only used here on those);
+// exp512_amd64.s is that exp eight lanes at a time where the CPU has
+// AVX-512 (twice as fast; an eight-lane erf measured slower than the
+// four-lane one: its two float64 divisions bound it either way);
 // erftail_amd64.s does erf's range 1.25 <= |x| < 6 (its rationals and two
 // exps by that same FMA path) on the lanes erfAVX2 left, gathered four at a
 // time (about 8% of GELU's inputs: before, they took 60% of its erf time);

@@ -37,6 +37,22 @@ var expTable = func() (t [expConsts][4]float64) {
 	return t
 }()
 
+// expTable512 is expTable in eight lanes, for expAVX512.
+var expTable512 = func() (t [expConsts][8]float64) {
+	for i, v := range expTable {
+		for l := range t[i] {
+			t[i][l] = v[0]
+		}
+	}
+	return t
+}()
+
+// hasExpAVX512: expAVX512 runs (AVX-512 F, with math.Exp's FMA path).
+var hasExpAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX && cpu.X86.HasFMA
+
+//go:noescape
+func expAVX512(o, a *float32, n int, bad *uint8, c *[expConsts][8]float64)
+
 // hasExpAVX2: math.Exp takes its FMA path (internal/cpu: AVX and FMA), which
 // expAVX2 reproduces.
 var hasExpAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
@@ -50,12 +66,34 @@ func expAVX2(o, a *float32, n int, bad *uint8, c *[expConsts][4]float64)
 func expLoop(o, a []float32) {
 	a = a[:len(o)]
 	n := 0
+	if hasExpAVX512 {
+		var bad [fuseChunk / 8]uint8
+		for n+8 <= len(o) {
+			m := min(len(o)-n, fuseChunk) &^ 7
+			expAVX512(&o[n], &a[n], m, &bad[0], &expTable512)
+			for g, b := range bad[:m/8] {
+				if b == 0 {
+					continue
+				}
+				for l := range 8 {
+					if b&(1<<l) != 0 {
+						i := n + 8*g + l
+						o[i] = float32(math.Exp(float64(o[i]))) // o[i] holds a[i]
+					}
+				}
+			}
+			n += m
+		}
+	}
 	if hasExpAVX2 {
 		var bad [fuseChunk / 4]uint8
 		for n+4 <= len(o) {
 			m := min(len(o)-n, fuseChunk) &^ 3
 			expAVX2(&o[n], &a[n], m, &bad[0], &expTable)
 			for g, b := range bad[:m/4] {
+				if b == 0 {
+					continue
+				}
 				for l := range 4 {
 					if b&(1<<l) != 0 {
 						i := n + 4*g + l
