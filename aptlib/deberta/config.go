@@ -91,9 +91,10 @@ type Config struct {
 }
 
 var (
-	_ backbone.Config     = (*Config)(nil)
-	_ backbone.Detailed   = (*Config)(nil)
-	_ backbone.PoolerInfo = (*Config)(nil)
+	_ backbone.Config       = (*Config)(nil)
+	_ backbone.Detailed     = (*Config)(nil)
+	_ backbone.PoolerInfo   = (*Config)(nil)
+	_ backbone.PositionInfo = (*Config)(nil)
 )
 
 // PosAttType is config.json's pos_att_type: DebertaConfig splits a string on
@@ -246,6 +247,15 @@ func (c *Config) HeadSize() int { return c.Dim / c.NumAttentionHeads }
 // were trained on (and the absolute position table's size when
 // position_biased_input is true; the relative positions are clamped anyway).
 func (c *Config) MaxLen() int { return c.MaxPositionEmbeddings }
+
+// AbsolutePositions is position_biased_input (backbone.PositionInfo): only
+// then do the embeddings add an absolute position per token.
+func (c *Config) AbsolutePositions() bool { return c.PositionBiasedInput }
+
+// MaxLenSource is "max_position_embeddings N" (backbone.PositionInfo).
+func (c *Config) MaxLenSource() string {
+	return fmt.Sprintf("max_position_embeddings %d", c.MaxPositionEmbeddings)
+}
 
 // HiddenDropout is hidden_dropout_prob.
 func (c *Config) HiddenDropout() float64 { return c.HiddenDropoutProb }
