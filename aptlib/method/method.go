@@ -96,8 +96,9 @@ type Config struct {
 	GateBiasInit float64
 	// LayerScaleInit is lambda_i's initial value (1.0 in the paper).
 	LayerScaleInit float64
-	// PositionOffset is OffsetNone or OffsetPrefix: whether the backbone
-	// shifts the absolute positions by layer 0's prefix length (Offset).
+	// PositionOffset is OffsetNone (or "", the same) or OffsetPrefix: whether
+	// the backbone shifts the absolute positions by layer 0's prefix length
+	// (Offset).
 	PositionOffset string
 }
 
@@ -144,7 +145,7 @@ func (c *Config) Validate(numLayers int) error {
 	if c.PrefixDropout < 0 || c.PrefixDropout >= 1 {
 		return fmt.Errorf("prefix_dropout %g: want 0 <= rate < 1", c.PrefixDropout)
 	}
-	if c.PositionOffset != OffsetNone && c.PositionOffset != OffsetPrefix {
+	if c.PositionOffset != "" && c.PositionOffset != OffsetNone && c.PositionOffset != OffsetPrefix {
 		return fmt.Errorf("%s: want %s or %s, got %q", ParamPositionOffset, OffsetNone, OffsetPrefix, c.PositionOffset)
 	}
 	return nil

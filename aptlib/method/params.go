@@ -95,7 +95,10 @@ func KindConfigFromContext(ctx *context.Context, k Kind, numLayers int) (Config,
 // session's, not the adapter's.
 func (c *Config) Params() map[string]string {
 	p := map[string]string{ParamMethod: string(c.Kind), ParamGatePooling: c.GatePooling,
-		ParamPositionOffset: c.PositionOffset}
+		ParamPositionOffset: OffsetNone}
+	if c.PositionOffset == OffsetPrefix {
+		p[ParamPositionOffset] = OffsetPrefix
+	}
 	switch {
 	case c.Kind.HasPrefix():
 		p[ParamPrefixLen] = FormatLens(c.PrefixLens)
