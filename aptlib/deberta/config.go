@@ -3,7 +3,8 @@
 // -large, -xlarge) as a backbone family (model_type "deberta"). It is its own
 // encoder, not BERT's:
 //
-//   - embeddings: word + [position_biased_input] absolute position (rows 0..T-1)
+//   - embeddings: word + [position_biased_input] absolute position (rows 0..T-1,
+//     shifted by backbone.Inputs.PositionOffset)
 //   - [type_vocab_size > 0] token type, projected by embed_proj when
 //     embedding_size != hidden_size, LayerNorm, then multiplied by the mask
 //     (padded rows are zero);

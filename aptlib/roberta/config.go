@@ -18,8 +18,8 @@
 // padded keys stay masked, scores scaled by 1/sqrt(d_head) once. P-Tuning v2,
 // which hands its prefixes to HF as past_key_values, also shifts the positions
 // by layer 0's prefix length (past_key_values_length); this package does that
-// only when asked (ForwardOffset, ParamPositionOffset). docs/families.md has the
-// user's view.
+// only when asked (backbone.Inputs.PositionOffset, which the workbench sets
+// under position_offset=prefix). docs/families.md has the user's view.
 package roberta
 
 import (
