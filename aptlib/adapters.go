@@ -88,9 +88,14 @@ func (w *Workbench) LoadAdapter(path string) error {
 	if err != nil {
 		return err
 	}
-	settings := spec.Method.Params() // one prefix_len entry per layer, 0 where none
+	settings := spec.Method.Params() // one prefix_len entry per layer, 0 where none; position_offset
+	maxLen := w.intParam(trainer.ParamMaxLen)
 	if a.Meta.MaxLen > 0 {
 		settings[trainer.ParamMaxLen] = strconv.Itoa(a.Meta.MaxLen)
+		maxLen = a.Meta.MaxLen
+	}
+	if err := checkMaxLen(w.Model.Config, maxLen, &spec.Method); err != nil {
+		return fmt.Errorf("adapter %s: %w", path, err)
 	}
 	values := map[string]any{}
 	for _, k := range sortedKeys(settings) {

@@ -107,7 +107,7 @@ func (w *Workbench) PredictContext(ctx context.Context, in, out string) (int, er
 	}
 	if enc.DroppedWords > 0 {
 		fmt.Fprintf(w.log(), "note: predict: %d of %d inputs in %s are longer than max_len %d: their last %d words get no prediction and are labelled O (raise max_len, at most %d)\n",
-			enc.TruncatedRows, len(exs), in, enc.MaxLen, enc.DroppedWords, w.Model.Config.MaxLen())
+			enc.TruncatedRows, len(exs), in, enc.MaxLen, enc.DroppedWords, w.maxLenAllowed())
 	} else if enc.TruncatedRows > 0 {
 		fmt.Fprintf(w.log(), "note: predict: %d of %d inputs in %s were truncated to max_len %d (%d tokens dropped)\n",
 			enc.TruncatedRows, len(exs), in, enc.MaxLen, enc.TruncatedTokens)

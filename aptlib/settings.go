@@ -141,11 +141,18 @@ var Settings = []Setting{
 	{method.ParamGateBiasInit, method.DefaultGateBiasInit, "initial gate bias b_i (0: alpha starts at 0.5)", ResetInit, finite()},
 	{method.ParamLayerScaleInit, method.DefaultLayerScaleInit, "initial lambda_i", ResetInit, finite()},
 	{method.ParamPrefixDropout, method.DefaultPrefixDropout, "dropout on the prefix (or prompt) in training", ResetGraph, rate()},
+	// The shift changes what the backbone computes, not any parameter's shape:
+	// trained values are kept.
+	{method.ParamPositionOffset, method.DefaultPositionOffset, "absolute positions of the real tokens: 0 (they start at the model's first position whatever the prefixes) or prefix " +
+		"(shifted by layer 0's prefix length, as HF BertModel and RobertaModel shift them when P-Tuning v2 passes its prefixes as past_key_values). " +
+		"Only methods with per-layer prefixes shift (pt2, apt and its ablations; pt and ft never do); no effect on a model without absolute positions " +
+		"(DeBERTa with position_biased_input false). Recorded in saved adapters", ResetGraph,
+		withParse(choices(method.OffsetNone, method.OffsetPrefix), parsePositionOffset)},
 	{keyDropout, 0.1, "head dropout in training", ResetGraph, rate()},
 	{backbone.ParamDropout, -1.0, "the backbone's own hidden and attention dropout in training: a rate (0 = off), or config (the model's hidden_dropout_prob and attention_probs_dropout_prob)", ResetGraph,
 		Rule{Lo: 0, HasLo: true, Hi: 1, HasHi: true, HiOpen: true, Word: "config", WordValue: -1, Text: "config, or a rate, 0 <= value < 1"}},
 	{trainer.ParamSeed, trainer.DefaultSeed, "seeds the initialisation, batch order, dropout and the honest protocol's hold-out", ResetInit, atLeast(0)},
-	{trainer.ParamMaxLen, trainer.DefaultMaxLen, "sequences are truncated to this many tokens (at most the model's max_position_embeddings)", ResetData,
+	{trainer.ParamMaxLen, trainer.DefaultMaxLen, "sequences are truncated to this many tokens (at most the model's positions: max_position_embeddings, RoBERTa's less pad_token_id+1; with position_offset=prefix, less layer 0's prefix length)", ResetData,
 		withModel(atLeast(1), maxLenForModel)},
 	{trainer.ParamLR, trainer.DefaultLR, "peak learning rate (P-Tuning v2 uses 5e-3..1e-2 for prefixes; use ~2e-5 for ft)", ResetTrainer, positive()},
 	{trainer.ParamBatchSize, trainer.DefaultBatchSize, "examples per step", ResetTrainer, atLeast(1)},
@@ -172,14 +179,25 @@ func withModel(r Rule, check func(any, backbone.Config) error) Rule {
 	return r
 }
 
-// maxLenForModel checks max_len against the backbone's position table
-// (backbone.Config.MaxLen: BERT's max_position_embeddings).
+func withParse(r Rule, parse func(string) (string, error)) Rule {
+	r.Parse = parse
+	return r
+}
+
+// maxLenForModel checks max_len against the backbone's limit
+// (backbone.Config.MaxLen: BERT's max_position_embeddings, RoBERTa's less
+// pad_token_id+1). Spec checks it again with the position offset.
 func maxLenForModel(v any, c backbone.Config) error {
 	if n := v.(int); n > c.MaxLen() {
-		return fmt.Errorf("max_len: %d exceeds the model's max_position_embeddings %d (want 1..%d)", n, c.MaxLen(), c.MaxLen())
+		return fmt.Errorf("max_len: %d exceeds %s; want 1..%d", n, backbone.DescribeMaxLen(c), c.MaxLen())
 	}
 	return nil
 }
+
+// parsePositionOffset accepts the spellings method.NormalizeOffset knows
+// ("none", "off", "PREFIX", ...); anything else is left to the choices to
+// refuse.
+func parsePositionOffset(value string) (string, error) { return method.NormalizeOffset(value), nil }
 
 func prefixLenForModel(v any, c backbone.Config) error {
 	_, err := parseLens(v.(string), c.NumLayers())

@@ -227,7 +227,7 @@ func TestMaxLenFollowsTheModel(t *testing.T) {
 	if !strings.Contains(log.String(), "max_len 128 exceeds") || !strings.Contains(log.String(), "max_position_embeddings 64") {
 		t.Errorf("no note on the lowered max_len: %q", log.String())
 	}
-	if err := w.Set("max_len", "65"); err == nil || !strings.Contains(err.Error(), "max_len: 65 exceeds the model's max_position_embeddings 64") {
+	if err := w.Set("max_len", "65"); err == nil || !strings.Contains(err.Error(), "max_len: 65 exceeds the model's 64 positions (max_position_embeddings 64)") {
 		t.Errorf("set max_len=65 on a 64-position model: %v", err)
 	}
 	// The bucket pads at most to max_len: a whole epoch at bucket 1000 runs.

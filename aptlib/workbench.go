@@ -126,8 +126,8 @@ func (w *Workbench) LoadModel(name string) error {
 	}
 	if n, _ := ctx.GetParam(trainer.ParamMaxLen); n.(int) > cfg.MaxLen() {
 		ctx.SetParam(trainer.ParamMaxLen, cfg.MaxLen())
-		fmt.Fprintf(w.log(), "note: max_len %d exceeds model %s's max_position_embeddings %d: max_len is now %d\n",
-			n, name, cfg.MaxLen(), cfg.MaxLen())
+		fmt.Fprintf(w.log(), "note: max_len %d exceeds %s (model %s): max_len is now %d\n",
+			n, backbone.DescribeMaxLen(cfg), name, cfg.MaxLen())
 	}
 	w.ctx = ctx
 	w.Model = &Model{Name: name, Dir: dir, Family: family, Config: cfg, Tokenizer: tok}

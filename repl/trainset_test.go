@@ -32,7 +32,7 @@ func TestShellSetUsesTheTable(t *testing.T) {
 		"set lr=inf":                        `t:1: set: lr: "inf" is not a finite number`,
 		"set warmup=-1":                     "t:1: set: warmup: must not be negative",
 		"set weight_decay=-0.5":             "t:1: set: weight_decay: must not be negative",
-		"set max_len=512":                   "t:1: set: max_len: 512 exceeds the model's max_position_embeddings 128",
+		"set max_len=512":                   "t:1: set: max_len: 512 exceeds the model's 128 positions (max_position_embeddings 128)",
 		"set backbone_dropout=2":            "t:1: set: backbone_dropout: want config, or a rate, 0 <= value < 1, got 2",
 		"set max_grad_norm=0":               "t:1: set: max_grad_norm: 0 is not allowed",
 		"set gate_pooling=max":              "t:1: set: gate_pooling: want mean or cls",

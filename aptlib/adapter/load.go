@@ -28,6 +28,11 @@ type Adapter struct {
 	// Pooler: the adapter holds a created pooler (PoolerLayout), trained with
 	// the head on a backbone whose checkpoint had none.
 	Pooler bool
+	// PositionOffset is the position_offset metadata: the shift of the
+	// absolute positions the adapter was trained with (0 when absent). It is
+	// 0 or layer 0's prefix length, and Method.PositionOffset is
+	// method.OffsetNone or method.OffsetPrefix accordingly.
+	PositionOffset int
 	// Tensors by name, exactly Layout(&Method, HiddenSize, outputs), then
 	// PoolerLayout(HiddenSize) when Pooler.
 	Tensors map[string]safetensors.Tensor
@@ -35,6 +40,9 @@ type Adapter struct {
 	// lensFromMetadata: Method.PrefixLens came from prefix_lens (one entry per
 	// backbone layer) rather than from the tensors alone.
 	lensFromMetadata bool
+	// offsetText is the position_offset metadata as written ("" when absent),
+	// read by readOffset once the prefix lengths are known.
+	offsetText string
 }
 
 // Error is a problem with an adapter file: which file, which tensor (when the
@@ -83,6 +91,9 @@ func Load(path string) (*Adapter, error) {
 		return nil, err
 	}
 	if err := a.readTensors(f); err != nil {
+		return nil, err
+	}
+	if err := a.readOffset(); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -193,12 +204,45 @@ func (a *Adapter) readMetadata(md map[string]string, fullModel bool) error {
 	}
 	a.Method = c
 	a.ModelType = md[KeyModelType]
+	a.offsetText = md[KeyPositionOffset]
 	for k, v := range md {
 		if !reserved[k] {
 			a.Meta.Extra[k] = v
 		}
 	}
 	return nil
+}
+
+// readOffset reads the position_offset metadata against the prefix lengths:
+// absent or "0" is no shift; layer 0's prefix length p_0 > 0 is
+// position_offset=prefix; anything else (not a whole number, negative, or
+// another number) is an error naming the value and what was expected.
+func (a *Adapter) readOffset() error {
+	c := &a.Method
+	c.PositionOffset, a.PositionOffset = method.OffsetNone, 0
+	p0 := 0
+	if c.Kind.HasPrefix() && len(c.PrefixLens) > 0 {
+		p0 = c.PrefixLens[0]
+	}
+	if a.offsetText == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(a.offsetText)
+	switch {
+	case err == nil && n == 0:
+		return nil
+	case err == nil && n > 0 && n == p0:
+		c.PositionOffset, a.PositionOffset = method.OffsetPrefix, n
+		return nil
+	}
+	want := fmt.Sprintf("want 0 (no shift) or %d (layer 0's prefix length: %s=%s)", p0, method.ParamPositionOffset, method.OffsetPrefix)
+	if p0 == 0 {
+		want = fmt.Sprintf("want 0: method %s has no prefix in layer 0, so nothing shifts the positions", c.Kind)
+	}
+	if err != nil || n < 0 {
+		return a.fail("", "%s metadata %q is not a number of positions >= 0; %s", KeyPositionOffset, a.offsetText, want)
+	}
+	return a.fail("", "%s metadata %q does not match the adapter's prefixes; %s", KeyPositionOffset, a.offsetText, want)
 }
 
 // readTensors checks the file's tensors against the method's layout and reads them.

@@ -31,6 +31,12 @@ const (
 	// (config.json's model_type, docs/families.md); Spec refuses a backbone
 	// of another family. Files written before it have none.
 	KeyModelType = "model_type"
+	// KeyPositionOffset is the number of positions by which the backbone
+	// shifted the real tokens' absolute positions in training
+	// (method.Config.Offset: layer 0's prefix length under
+	// position_offset=prefix, else 0). Files written before it have none,
+	// which means 0.
+	KeyPositionOffset = "position_offset"
 
 	KeyPrefixLens     = "prefix_lens" // JSON array, one entry per backbone layer
 	KeyPromptLen      = "prompt_len"
@@ -45,7 +51,7 @@ const (
 // reserved are the keys Save writes itself; Meta.Extra may not use them.
 var reserved = map[string]bool{
 	KeyFormat: true, KeyMethod: true, KeyHead: true, KeyLabels: true, KeyGatePooling: true,
-	KeyMaxLen: true, KeyTask: true, KeyBaseModel: true, KeyBaseModelSHA256: true, KeyModelType: true,
+	KeyMaxLen: true, KeyTask: true, KeyBaseModel: true, KeyBaseModelSHA256: true, KeyModelType: true, KeyPositionOffset: true,
 	KeyPrefixLens: true, KeyPromptLen: true, KeyNumLabels: true, KeyHiddenSize: true,
 	KeyPrefixDropout: true, KeyInitStd: true, KeyGateBiasInit: true, KeyLayerScaleInit: true,
 	keyModelFormat: true,
@@ -129,6 +135,7 @@ func (m Meta) metadata(spec *model.Spec) map[string]string {
 	md[KeyNumLabels] = strconv.Itoa(spec.NumLabels)
 	md[KeyHiddenSize] = strconv.Itoa(spec.Backbone.HiddenSize())
 	md[KeyModelType] = spec.Backbone.ModelType()
+	md[KeyPositionOffset] = strconv.Itoa(c.Offset())
 	if c.Kind.HasPrefix() {
 		md[KeyPrefixLens] = mustJSON(c.PrefixLens)
 	}

@@ -45,6 +45,9 @@ func LoadModelDir(ctx *context.Context, dir string) (*model.Spec, Meta, error) {
 	if err := a.readMetadata(md, true); err != nil {
 		return nil, Meta{}, err
 	}
+	if err := a.readOffset(); err != nil { // FT never shifts: only 0 or none
+		return nil, Meta{}, err
+	}
 	infos := map[string]safetensors.TensorInfo{}
 	for _, name := range []string{model.ScopeHead + ".weight", model.ScopeHead + ".bias"} {
 		info, ok := set.Info(name)

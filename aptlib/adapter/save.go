@@ -17,7 +17,8 @@ import (
 // fsync, rename): on any error nothing is left under path or beside it, and a
 // previous file at path is untouched. The tensors are exactly Layout's; the
 // metadata holds format, method, head, labels, gate_pooling, max_len, task,
-// base_model, base_model_sha256, prefix_lens, the rest of the method
+// base_model, base_model_sha256, model_type, position_offset (the integer
+// shift applied, spec.Method.Offset()), prefix_lens, the rest of the method
 // configuration (prompt_len, prefix_dropout, init_std, gate_bias_init,
 // layer_scale_init), num_labels, hidden_size, and meta.Extra.
 //

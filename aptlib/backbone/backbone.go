@@ -26,6 +26,16 @@ type Inputs struct {
 	IDs     *Node // token ids
 	TypeIDs *Node // token type (segment) ids; nil means all 0
 	Mask    *Node // 1 for real tokens, 0 for padding; nil means no padding
+
+	// PositionOffset (>= 0) shifts the absolute positions of the real tokens:
+	// they start there instead of at the family's first position (BERT:
+	// offset..offset+T-1; RoBERTa: pad+1+offset, ...). It is HF's
+	// past_key_values_length, by which BertModel and RobertaModel shift the
+	// positions when P-Tuning v2 hands its prefixes in as past_key_values
+	// (the workbench's position_offset=prefix: layer 0's prefix length).
+	// Families, or configs, without absolute position embeddings ignore it
+	// (DeBERTa with position_biased_input false).
+	PositionOffset int
 }
 
 // Hooks let a parameter-efficient method change the computation without a copy

@@ -133,3 +133,38 @@ func CreatedPooler(ctx *context.Context, g *Graph) (weight, bias *Node) {
 	}
 	return w.ValueGraph(g), b.ValueGraph(g)
 }
+
+// PositionInfo is optionally implemented by a Config to say what bounds its
+// MaxLen and whether its encoder adds absolute position embeddings. A Config
+// without it is taken to have absolute positions, with MaxLen its only limit.
+type PositionInfo interface {
+	// AbsolutePositions: the embeddings add a learned absolute position per
+	// token, so Inputs.PositionOffset shifts them and offset + T must fit
+	// MaxLen (DeBERTa: only with position_biased_input).
+	AbsolutePositions() bool
+	// MaxLenSource says in words where MaxLen comes from, for messages:
+	// "max_position_embeddings 512", or RoBERTa's "max_position_embeddings
+	// 514 less pad_token_id 1 and the padding position".
+	MaxLenSource() string
+}
+
+// AbsolutePositions reports whether c's encoder adds absolute position
+// embeddings (PositionInfo; true for a Config without it).
+func AbsolutePositions(c Config) bool {
+	if p, ok := c.(PositionInfo); ok {
+		return p.AbsolutePositions()
+	}
+	return true
+}
+
+// DescribeMaxLen names c's length limit for messages: "the model's 512
+// positions (max_position_embeddings 514 less pad_token_id 1 and the padding
+// position)", or "the model's 512 positions" for a Config without
+// PositionInfo.
+func DescribeMaxLen(c Config) string {
+	s := fmt.Sprintf("the model's %d positions", c.MaxLen())
+	if p, ok := c.(PositionInfo); ok && p.MaxLenSource() != "" {
+		s += " (" + p.MaxLenSource() + ")"
+	}
+	return s
+}

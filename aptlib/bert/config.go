@@ -131,6 +131,15 @@ func (c *Config) NumHeads() int { return c.NumAttentionHeads }
 // the input length.
 func (c *Config) MaxLen() int { return c.MaxPositionEmbeddings }
 
+// AbsolutePositions: BertEmbeddings adds a learned position per token
+// (backbone.PositionInfo).
+func (c *Config) AbsolutePositions() bool { return true }
+
+// MaxLenSource is "max_position_embeddings N" (backbone.PositionInfo).
+func (c *Config) MaxLenSource() string {
+	return fmt.Sprintf("max_position_embeddings %d", c.MaxPositionEmbeddings)
+}
+
 // HiddenDropout is hidden_dropout_prob.
 func (c *Config) HiddenDropout() float64 { return c.HiddenDropoutProb }
 

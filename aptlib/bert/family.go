@@ -60,6 +60,7 @@ func mustConfig(c backbone.Config) *Config {
 
 // compile-time checks of the contract.
 var (
-	_ backbone.Config   = (*Config)(nil)
-	_ backbone.Detailed = (*Config)(nil)
+	_ backbone.Config       = (*Config)(nil)
+	_ backbone.Detailed     = (*Config)(nil)
+	_ backbone.PositionInfo = (*Config)(nil)
 )

@@ -25,19 +25,34 @@ type (
 // Forward computes BertModel's forward pass, as in transformers' modeling_bert.py,
 // reading the backbone's variables from ctx (see LoadWeights). Dropout follows
 // the config and applies only when ctx is in training mode for the graph.
+//
+// Token t takes position row in.PositionOffset + t, as BertEmbeddings takes
+// position_ids[past_key_values_length : past_key_values_length + T] when
+// P-Tuning v2 passes its prefixes as past_key_values (offset = layer 0's
+// prefix length). Like every graph builder it panics on a bad input: a
+// negative offset, or T + offset beyond max_position_embeddings.
 func Forward(ctx *context.Context, c *Config, in Inputs, hooks *Hooks) *Output {
 	return forward(ctx, c, in, nil, hooks)
 }
 
-// forward is Forward with optional absolute position ids [B, T] (nil: 0..T-1);
-// see ForwardWithPositions.
+// forward is Forward with optional absolute position ids [B, T] (nil:
+// in.PositionOffset + 0..T-1); see ForwardWithPositions.
 func forward(ctx *context.Context, c *Config, in Inputs, positionIDs *Node, hooks *Hooks) *Output {
 	if hooks == nil {
 		hooks = &Hooks{}
 	}
 	g := in.IDs.Graph()
 	batch, seqLen := in.IDs.Shape().Dimensions[0], in.IDs.Shape().Dimensions[1]
-	if seqLen > c.MaxPositionEmbeddings {
+	offset := 0
+	if positionIDs == nil {
+		offset = in.PositionOffset
+	}
+	switch {
+	case offset < 0:
+		panic(fmt.Errorf("bert: position offset %d is negative", offset))
+	case offset > 0 && seqLen+offset > c.MaxPositionEmbeddings:
+		panic(fmt.Errorf("bert: sequence length %d with position offset %d exceeds max_position_embeddings %d", seqLen, offset, c.MaxPositionEmbeddings))
+	case seqLen > c.MaxPositionEmbeddings:
 		panic(fmt.Errorf("bert: sequence length %d exceeds max_position_embeddings %d", seqLen, c.MaxPositionEmbeddings))
 	}
 	typeIDs := in.TypeIDs
@@ -51,7 +66,7 @@ func forward(ctx *context.Context, c *Config, in Inputs, positionIDs *Node, hook
 		mask = NotEqual(in.Mask, ZerosLike(in.Mask))
 	}
 
-	x := embeddings(ctx, c, in.IDs, typeIDs, positionIDs)
+	x := embeddings(ctx, c, in.IDs, typeIDs, positionIDs, offset)
 	numPrompt := 0
 	attnMask := mask
 	if hooks.Prompt != nil {
@@ -100,8 +115,8 @@ func trues(g *Graph, dims ...int) *Node { return BroadcastPrefix(Const(g, true),
 
 // embeddings is BertEmbeddings: word + absolute position + token type, LayerNorm,
 // dropout. positionIDs [B, T] gives each token's row of the position table; nil
-// means 0..T-1 (BERT).
-func embeddings(ctx *context.Context, c *Config, ids, typeIDs, positionIDs *Node) *Node {
+// means offset..offset+T-1 (BERT).
+func embeddings(ctx *context.Context, c *Config, ids, typeIDs, positionIDs *Node, offset int) *Node {
 	g := ids.Graph()
 	seqLen := ids.Shape().Dimensions[1]
 	words := Gather(param(ctx, g, "embeddings.word_embeddings.weight"), InsertAxes(ids, -1))
@@ -110,7 +125,8 @@ func embeddings(ctx *context.Context, c *Config, ids, typeIDs, positionIDs *Node
 	// pure-Go backend of GoMLX v0.26.0 does not implement.
 	var positions *Node
 	if positionIDs == nil {
-		positions = InsertAxes(Gather(param(ctx, g, "embeddings.position_embeddings.weight"), Iota(g, shapes.Make(dtypes.Int32, seqLen, 1), 0)), 0) // [1, T, d]
+		rows := AddScalar(Iota(g, shapes.Make(dtypes.Int32, seqLen, 1), 0), float64(offset))
+		positions = InsertAxes(Gather(param(ctx, g, "embeddings.position_embeddings.weight"), rows), 0) // [1, T, d]
 	} else {
 		positions = Gather(param(ctx, g, "embeddings.position_embeddings.weight"), InsertAxes(positionIDs, -1)) // [B, T, d]
 	}

@@ -12,8 +12,9 @@ import (
 // ForwardWithPositions is Forward with each token's absolute position given as
 // positionIDs [B, T] (int32 rows of embeddings.position_embeddings.weight)
 // instead of 0..T-1. RoBERTa computes them from the padding (transformers'
-// create_position_ids_from_input_ids). The caller checks that every id is
-// below max_position_embeddings: Gather does not.
+// create_position_ids_from_input_ids). The given positions include any shift:
+// in.PositionOffset is ignored. The caller checks that every id is below
+// max_position_embeddings: Gather does not.
 func ForwardWithPositions(ctx *context.Context, c *Config, in Inputs, positionIDs *Node, hooks *Hooks) *Output {
 	return forward(ctx, c, in, positionIDs, hooks)
 }

@@ -3,7 +3,8 @@
 // -large, -xlarge) as a backbone family (model_type "deberta"). It is its own
 // encoder, not BERT's:
 //
-//   - embeddings: word + [position_biased_input] absolute position (rows 0..T-1)
+//   - embeddings: word + [position_biased_input] absolute position (rows 0..T-1,
+//     shifted by backbone.Inputs.PositionOffset)
 //   - [type_vocab_size > 0] token type, projected by embed_proj when
 //     embedding_size != hidden_size, LayerNorm, then multiplied by the mask
 //     (padded rows are zero);
@@ -91,9 +92,10 @@ type Config struct {
 }
 
 var (
-	_ backbone.Config     = (*Config)(nil)
-	_ backbone.Detailed   = (*Config)(nil)
-	_ backbone.PoolerInfo = (*Config)(nil)
+	_ backbone.Config       = (*Config)(nil)
+	_ backbone.Detailed     = (*Config)(nil)
+	_ backbone.PoolerInfo   = (*Config)(nil)
+	_ backbone.PositionInfo = (*Config)(nil)
 )
 
 // PosAttType is config.json's pos_att_type: DebertaConfig splits a string on
@@ -246,6 +248,15 @@ func (c *Config) HeadSize() int { return c.Dim / c.NumAttentionHeads }
 // were trained on (and the absolute position table's size when
 // position_biased_input is true; the relative positions are clamped anyway).
 func (c *Config) MaxLen() int { return c.MaxPositionEmbeddings }
+
+// AbsolutePositions is position_biased_input (backbone.PositionInfo): only
+// then do the embeddings add an absolute position per token.
+func (c *Config) AbsolutePositions() bool { return c.PositionBiasedInput }
+
+// MaxLenSource is "max_position_embeddings N" (backbone.PositionInfo).
+func (c *Config) MaxLenSource() string {
+	return fmt.Sprintf("max_position_embeddings %d", c.MaxPositionEmbeddings)
+}
 
 // HiddenDropout is hidden_dropout_prob.
 func (c *Config) HiddenDropout() float64 { return c.HiddenDropoutProb }

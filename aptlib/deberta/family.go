@@ -28,7 +28,7 @@ var Family = backbone.Family{
 		if err != nil {
 			panic(err)
 		}
-		return ForwardOffset(ctx, dc, in, hooks, PositionOffset(ctx))
+		return Forward(ctx, dc, in, hooks)
 	},
 	LoadWeights: func(ctx *context.Context, c backbone.Config, src backbone.WeightSource, trainable bool) error {
 		dc, err := asConfig(c)

@@ -244,7 +244,7 @@ func TestLengthLimit(t *testing.T) {
 			ids[0][i] = int32(3 + i%50)
 		}
 		exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, ids *Node) *Node {
-			return ForwardOffset(ctx, c, backbone.Inputs{IDs: ids}, nil, tc.offset).Sequence
+			return Forward(ctx, c, backbone.Inputs{IDs: ids, PositionOffset: tc.offset}, nil).Sequence
 		})
 		if err == nil {
 			_, err = exec.Exec(tensors.FromValue(ids))

@@ -198,7 +198,7 @@ func TestGoldenPrefix(t *testing.T) {
 }
 
 // TestGoldenPositionOffset: with absolute positions, position_offset=prefix
-// (the registered Family reading ParamPositionOffset) shifts them as P-Tuning
+// (the registered Family given Inputs.PositionOffset) shifts them as P-Tuning
 // v2 does; without the offset the outputs must leave the tolerance.
 func TestGoldenPositionOffset(t *testing.T) {
 	gd := readGolden(t)
@@ -213,8 +213,8 @@ func TestGoldenPositionOffset(t *testing.T) {
 	}
 	hooks := &backbone.Hooks{Prefix: constPrefix(gd)}
 	ctx, c := load(t, "tiny-deberta-plain")
-	ctx.SetParam(ParamPositionOffset, float64(want.PositionOffset))
 	seq, pooled := run(t, backend, ctx, gd, true, func(ctx *context.Context, in backbone.Inputs) *backbone.Output {
+		in.PositionOffset = want.PositionOffset
 		return fam.Forward(ctx, c, in, hooks)
 	})
 	compare(t, want.goldenOut, seq, pooled)

@@ -14,20 +14,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/layers/activations"
 )
 
-// ParamPositionOffset is the context parameter (a whole number, default 0)
-// that the registered Family's Forward passes to ForwardOffset: set to layer
-// 0's prefix length it gives P-Tuning v2's shifted positions (the same
-// parameter name as package roberta's; the workbench has no setting for it
-// yet and never sets it). It matters only when
-// position_biased_input is true, which no released v1 checkpoint sets.
-const ParamPositionOffset = "position_offset"
-
-// Forward is ForwardOffset with no position offset.
-func Forward(ctx *context.Context, c *Config, in backbone.Inputs, hooks *backbone.Hooks) *backbone.Output {
-	return ForwardOffset(ctx, c, in, hooks, 0)
-}
-
-// ForwardOffset computes DebertaModel's forward pass (modeling_deberta.py), reading
+// Forward computes DebertaModel's forward pass (modeling_deberta.py), reading
 // the variables of Tensors(c) from ctx. Dropout follows the config (and
 // bert.ParamBackboneDropout) and applies only in training.
 //
@@ -40,12 +27,13 @@ func Forward(ctx *context.Context, c *Config, in backbone.Inputs, hooks *backbon
 // pooler (backbone.CreatedPooler) and panics when none was created.
 //
 // With position_biased_input true, token t takes absolute position row
-// offset + t: offset > 0 is P-Tuning v2's shift by layer 0's prefix length
-// (its DebertaEmbeddings' past_key_values_length). Without absolute positions
-// the offset changes nothing. Like every graph builder it panics on a bad
-// input: a negative offset, or T + offset beyond max_position_embeddings
-// when the absolute table is used.
-func ForwardOffset(ctx *context.Context, c *Config, in backbone.Inputs, hooks *backbone.Hooks, offset int) *backbone.Output {
+// in.PositionOffset + t: an offset > 0 is P-Tuning v2's shift by layer 0's
+// prefix length (its DebertaEmbeddings' past_key_values_length). Without
+// absolute positions the offset changes nothing. Like every graph builder it
+// panics on a bad input: a negative offset, or T + offset beyond
+// max_position_embeddings when the absolute table is used.
+func Forward(ctx *context.Context, c *Config, in backbone.Inputs, hooks *backbone.Hooks) *backbone.Output {
+	offset := in.PositionOffset
 	if hooks == nil {
 		hooks = &backbone.Hooks{}
 	}
@@ -356,27 +344,4 @@ func param(ctx *context.Context, g *Graph, name string) *Node {
 		panic(fmt.Errorf("deberta: variable for tensor %q is not loaded (call LoadWeights or InitRandom first)", name))
 	}
 	return v.ValueGraph(g)
-}
-
-// PositionOffset reads the context parameter ParamPositionOffset: absent or nil
-// is 0; an int, or a float64 holding an integer (as JSON decodes it), is the
-// offset. Anything else panics with a message naming the parameter.
-func PositionOffset(ctx *context.Context) int {
-	v, found := ctx.GetParam(ParamPositionOffset)
-	if !found || v == nil {
-		return 0
-	}
-	switch x := v.(type) {
-	case int:
-		return x
-	case int32:
-		return int(x)
-	case int64:
-		return int(x)
-	case float64:
-		if x == float64(int(x)) {
-			return int(x)
-		}
-	}
-	panic(fmt.Errorf("deberta: context parameter %q is %v (%T), want a whole number of positions", ParamPositionOffset, v, v))
 }

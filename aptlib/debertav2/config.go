@@ -314,6 +314,15 @@ func (c *Config) NumHeads() int { return c.NumAttentionHeads }
 // truncate to otherwise (relative positions are clamped, not bounded).
 func (c *Config) MaxLen() int { return c.MaxPositionEmbeddings }
 
+// AbsolutePositions is position_biased_input (backbone.PositionInfo): only
+// then do the embeddings add an absolute position per token.
+func (c *Config) AbsolutePositions() bool { return c.PositionBiasedInput }
+
+// MaxLenSource is "max_position_embeddings N" (backbone.PositionInfo).
+func (c *Config) MaxLenSource() string {
+	return fmt.Sprintf("max_position_embeddings %d", c.MaxPositionEmbeddings)
+}
+
 // HiddenDropout is hidden_dropout_prob.
 func (c *Config) HiddenDropout() float64 { return c.HiddenDropoutProb }
 
@@ -321,9 +330,10 @@ func (c *Config) HiddenDropout() float64 { return c.HiddenDropoutProb }
 func (c *Config) AttentionDropout() float64 { return c.AttentionProbsDropoutProb }
 
 var (
-	_ backbone.Config     = (*Config)(nil)
-	_ backbone.Detailed   = (*Config)(nil)
-	_ backbone.PoolerInfo = (*Config)(nil)
+	_ backbone.Config       = (*Config)(nil)
+	_ backbone.Detailed     = (*Config)(nil)
+	_ backbone.PoolerInfo   = (*Config)(nil)
+	_ backbone.PositionInfo = (*Config)(nil)
 )
 
 // HasPooler is false when the checkpoint LoadWeights read had no pooler

@@ -30,13 +30,27 @@ import (
 // Prompt embeddings (hooks.Prompt) are put in front of the embedding output
 // and take relative positions 0..p-1 like tokens; they are dropped from
 // Sequence.
+//
+// With position_biased_input true, token t takes absolute position row
+// in.PositionOffset + t: an offset > 0 is P-Tuning v2's shift by layer 0's
+// prefix length (its DebertaV2Embeddings' past_key_values_length; HF's own
+// DebertaV2Model has no such shift). Without absolute positions (deberta-v3)
+// the offset changes nothing; relative positions never shift. Like every
+// graph builder it panics on a bad input: a negative offset, or T + offset
+// beyond max_position_embeddings when the absolute table is used.
 func Forward(ctx *context.Context, c *Config, in backbone.Inputs, hooks *backbone.Hooks) *backbone.Output {
 	if hooks == nil {
 		hooks = &backbone.Hooks{}
 	}
 	g := in.IDs.Graph()
 	batch, seqLen := in.IDs.Shape().Dimensions[0], in.IDs.Shape().Dimensions[1]
-	if c.PositionBiasedInput && seqLen > c.MaxPositionEmbeddings {
+	offset := in.PositionOffset
+	switch {
+	case offset < 0:
+		panic(fmt.Errorf("debertav2: position offset %d is negative", offset))
+	case c.PositionBiasedInput && offset > 0 && seqLen+offset > c.MaxPositionEmbeddings:
+		panic(fmt.Errorf("debertav2: sequence length %d with position offset %d exceeds max_position_embeddings %d", seqLen, offset, c.MaxPositionEmbeddings))
+	case c.PositionBiasedInput && seqLen > c.MaxPositionEmbeddings:
 		panic(fmt.Errorf("debertav2: sequence length %d exceeds max_position_embeddings %d", seqLen, c.MaxPositionEmbeddings))
 	}
 	var mask *Node
@@ -45,7 +59,7 @@ func Forward(ctx *context.Context, c *Config, in backbone.Inputs, hooks *backbon
 	} else {
 		mask = NotEqual(in.Mask, ZerosLike(in.Mask))
 	}
-	x := embeddings(ctx, c, in.IDs, in.TypeIDs, mask)
+	x := embeddings(ctx, c, in.IDs, in.TypeIDs, mask, offset)
 	numPrompt := 0
 	tokMask := mask // the mask of the sequence the layers see (prompt slots included)
 	if hooks.Prompt != nil {
@@ -132,15 +146,17 @@ func firstToken(x *Node) *Node {
 func trues(g *Graph, dims ...int) *Node { return BroadcastPrefix(Const(g, true), dims...) }
 
 // embeddings is DebertaV2Embeddings: word + [position_biased_input] absolute
-// position (0..T-1) + [type_vocab_size > 0] token type, embed_proj when
-// embedding_size != d, LayerNorm, times the mask (padded rows are zero), dropout.
-func embeddings(ctx *context.Context, c *Config, ids, typeIDs, mask *Node) *Node {
+// position (rows offset..offset+T-1) + [type_vocab_size > 0] token type,
+// embed_proj when embedding_size != d, LayerNorm, times the mask (padded rows
+// are zero), dropout.
+func embeddings(ctx *context.Context, c *Config, ids, typeIDs, mask *Node, offset int) *Node {
 	g := ids.Graph()
 	seqLen := ids.Shape().Dimensions[1]
 	x := Gather(param(ctx, g, "embeddings.word_embeddings.weight"), InsertAxes(ids, -1))
 	if c.PositionBiasedInput {
 		// Gather rather than Slice: Slice's gradient is Pad, missing on the pure-Go backends.
-		pos := Gather(param(ctx, g, "embeddings.position_embeddings.weight"), Iota(g, shapes.Make(dtypes.Int32, seqLen, 1), 0))
+		rows := AddScalar(Iota(g, shapes.Make(dtypes.Int32, seqLen, 1), 0), float64(offset))
+		pos := Gather(param(ctx, g, "embeddings.position_embeddings.weight"), rows)
 		x = Add(x, InsertAxes(pos, 0))
 	}
 	if c.TypeVocabSize > 0 {

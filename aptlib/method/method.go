@@ -96,6 +96,10 @@ type Config struct {
 	GateBiasInit float64
 	// LayerScaleInit is lambda_i's initial value (1.0 in the paper).
 	LayerScaleInit float64
+	// PositionOffset is OffsetNone (or "", the same) or OffsetPrefix: whether
+	// the backbone shifts the absolute positions by layer 0's prefix length
+	// (Offset).
+	PositionOffset string
 }
 
 // Uniform returns PrefixLens of p for each of numLayers layers.
@@ -141,6 +145,9 @@ func (c *Config) Validate(numLayers int) error {
 	if c.PrefixDropout < 0 || c.PrefixDropout >= 1 {
 		return fmt.Errorf("prefix_dropout %g: want 0 <= rate < 1", c.PrefixDropout)
 	}
+	if c.PositionOffset != "" && c.PositionOffset != OffsetNone && c.PositionOffset != OffsetPrefix {
+		return fmt.Errorf("%s: want %s or %s, got %q", ParamPositionOffset, OffsetNone, OffsetPrefix, c.PositionOffset)
+	}
 	return nil
 }
 
@@ -172,8 +179,9 @@ func (c *Config) NumTrainable(d int) int {
 
 // Describe says in words what configuration c trains, for messages: its kind,
 // then what of the configuration applies to it (the prefix lengths, the prompt
-// length, the gate pooling, the prefix dropout), as the method's Info says.
-// E.g. "apt with prefix lengths [3 0], gate pooling mean, prefix dropout 0.1".
+// length, the gate pooling, the prefix dropout, a position shift other than
+// 0), as the method's Info says. E.g. "apt with prefix lengths [3 0], gate
+// pooling mean, prefix dropout 0.1, positions shifted by 3".
 func (c *Config) Describe() string {
 	info := infoOf(c.Kind)
 	s := string(c.Kind)
@@ -188,6 +196,9 @@ func (c *Config) Describe() string {
 	}
 	if !info.TrainsBackbone {
 		s += fmt.Sprintf(", prefix dropout %g", c.PrefixDropout)
+	}
+	if n := c.Offset(); n > 0 {
+		s += fmt.Sprintf(", positions shifted by %d (%s=%s)", n, ParamPositionOffset, c.PositionOffset)
 	}
 	return s
 }

@@ -22,6 +22,18 @@ const (
 	ParamGateBiasInit   = "gate_bias_init"   // Config.GateBiasInit
 	ParamLayerScaleInit = "layer_scale_init" // Config.LayerScaleInit
 	ParamPrefixDropout  = "prefix_dropout"   // Config.PrefixDropout
+	ParamPositionOffset = "position_offset"  // OffsetNone or OffsetPrefix (Config.Offset)
+)
+
+// Values of ParamPositionOffset (Config.PositionOffset).
+const (
+	// OffsetNone: the real tokens keep positions 0..T-1 (the family's own
+	// first position) whatever the prefixes.
+	OffsetNone = "0"
+	// OffsetPrefix: absolute positions start at layer 0's prefix length, as
+	// HF's BertModel and RobertaModel shift them (past_key_values_length) when
+	// P-Tuning v2 passes its prefixes in as past_key_values.
+	OffsetPrefix = "prefix"
 )
 
 // Defaults of the Param* keys. P-Tuning v2's released BERT runs use prefix
@@ -36,6 +48,9 @@ const (
 	DefaultGateBiasInit   = 0.0
 	DefaultLayerScaleInit = 1.0
 	DefaultPrefixDropout  = 0.1
+	// DefaultPositionOffset shifts nothing: with per-layer prefix lengths that
+	// differ (or are 0 in layer 0) no single shift is the natural one.
+	DefaultPositionOffset = OffsetNone
 )
 
 // ConfigFromContext reads the method configuration from ctx's params (the
@@ -58,6 +73,7 @@ func KindConfigFromContext(ctx *context.Context, k Kind, numLayers int) (Config,
 		InitStd:        context.GetParamOr(ctx, ParamInitStd, DefaultInitStd),
 		GateBiasInit:   context.GetParamOr(ctx, ParamGateBiasInit, DefaultGateBiasInit),
 		LayerScaleInit: context.GetParamOr(ctx, ParamLayerScaleInit, DefaultLayerScaleInit),
+		PositionOffset: NormalizeOffset(context.GetParamOr(ctx, ParamPositionOffset, DefaultPositionOffset)),
 	}
 	switch {
 	case k.HasPrefix():
@@ -73,11 +89,16 @@ func KindConfigFromContext(ctx *context.Context, k Kind, numLayers int) (Config,
 }
 
 // Params are the settings an adapter of this configuration fixes, as the
-// strings `set` takes: the method, its gate pooling, and the lengths its kind
-// has (prefix_len one entry per layer, 0 where none; prompt_len for pt). The
-// initialisation and dropout settings are the session's, not the adapter's.
+// strings `set` takes: the method, its gate pooling, the position offset, and
+// the lengths its kind has (prefix_len one entry per layer, 0 where none;
+// prompt_len for pt). The initialisation and dropout settings are the
+// session's, not the adapter's.
 func (c *Config) Params() map[string]string {
-	p := map[string]string{ParamMethod: string(c.Kind), ParamGatePooling: c.GatePooling}
+	p := map[string]string{ParamMethod: string(c.Kind), ParamGatePooling: c.GatePooling,
+		ParamPositionOffset: OffsetNone}
+	if c.PositionOffset == OffsetPrefix {
+		p[ParamPositionOffset] = OffsetPrefix
+	}
 	switch {
 	case c.Kind.HasPrefix():
 		p[ParamPrefixLen] = FormatLens(c.PrefixLens)
@@ -128,4 +149,32 @@ func FormatLens(lens []int) string {
 		parts[i] = strconv.Itoa(n)
 	}
 	return strings.Join(parts, ",")
+}
+
+// NormalizeOffset maps the spellings of a position_offset value onto
+// OffsetNone ("0", "none", "off") and OffsetPrefix ("prefix"),
+// case-insensitively and ignoring surrounding spaces. Any other value comes
+// back as given, for the caller's check to refuse (Config.Validate, the
+// settings table's choices) with its usual message.
+func NormalizeOffset(s string) string {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "0", "none", "off":
+		return OffsetNone
+	case "prefix":
+		return OffsetPrefix
+	}
+	return s
+}
+
+// Offset is the number of positions by which the backbone shifts the real
+// tokens' absolute positions (backbone.Inputs.PositionOffset): layer 0's
+// prefix length when PositionOffset is OffsetPrefix and the method has
+// per-layer prefixes (pt2, apt and its ablations), else 0. Prompt tuning and
+// full fine-tuning have no prefixes and never shift: P-Tuning v2's shift
+// comes from handing prefixes in as past_key_values, which they do not.
+func (c *Config) Offset() int {
+	if c.PositionOffset != OffsetPrefix || !c.Kind.HasPrefix() || len(c.PrefixLens) == 0 {
+		return 0
+	}
+	return c.PrefixLens[0]
 }

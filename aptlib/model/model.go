@@ -145,7 +145,8 @@ type Inputs struct {
 }
 
 // Forward returns the logits ([B, NumLabels]; multiple choice [B, NumChoices];
-// tokens [B, T, NumLabels]) and the gate nodes of the method.
+// tokens [B, T, NumLabels]) and the gate nodes of the method. The backbone's
+// absolute positions are shifted by s.Method.Offset().
 func Forward(ctx *context.Context, s *Spec, in Inputs) (logits *Node, gates *method.Gates) {
 	gates = &method.Gates{}
 	hooks := method.Hooks(ctx, &s.Method, gates)
@@ -153,7 +154,9 @@ func Forward(ctx *context.Context, s *Spec, in Inputs) (logits *Node, gates *met
 	if err != nil {
 		panic(fmt.Errorf("model: %w", err)) // Validate, which every caller runs first, reports it
 	}
-	out := family.Forward(ctx, s.Backbone, backbone.Inputs{IDs: in.IDs, TypeIDs: in.TypeIDs, Mask: in.Mask}, hooks)
+	// position_offset=prefix: the positions shift by layer 0's prefix length (method.Config.Offset).
+	out := family.Forward(ctx, s.Backbone, backbone.Inputs{IDs: in.IDs, TypeIDs: in.TypeIDs, Mask: in.Mask,
+		PositionOffset: s.Method.Offset()}, hooks)
 	g := in.IDs.Graph()
 	w := headVar(ctx, g, "weight")
 	b := headVar(ctx, g, "bias")

@@ -18,8 +18,8 @@
 // padded keys stay masked, scores scaled by 1/sqrt(d_head) once. P-Tuning v2,
 // which hands its prefixes to HF as past_key_values, also shifts the positions
 // by layer 0's prefix length (past_key_values_length); this package does that
-// only when asked (ForwardOffset, ParamPositionOffset). docs/families.md has the
-// user's view.
+// only when asked (backbone.Inputs.PositionOffset, which the workbench sets
+// under position_offset=prefix). docs/families.md has the user's view.
 package roberta
 
 import (
@@ -50,9 +50,10 @@ type Config struct {
 }
 
 var (
-	_ backbone.Config     = (*Config)(nil)
-	_ backbone.Detailed   = (*Config)(nil)
-	_ backbone.PoolerInfo = (*Config)(nil)
+	_ backbone.Config       = (*Config)(nil)
+	_ backbone.Detailed     = (*Config)(nil)
+	_ backbone.PoolerInfo   = (*Config)(nil)
+	_ backbone.PositionInfo = (*Config)(nil)
 )
 
 // DefaultConfig returns roberta-base's configuration. Keys absent from a
@@ -133,6 +134,17 @@ func (c *Config) NumHeads() int { return c.BERT.NumAttentionHeads }
 // max_position_embeddings - pad_token_id - 1 (512 for roberta-base), since
 // positions run from pad_token_id + 1.
 func (c *Config) MaxLen() int { return c.BERT.MaxPositionEmbeddings - c.BERT.PadTokenID - 1 }
+
+// AbsolutePositions: RobertaEmbeddings adds a learned position per token
+// (backbone.PositionInfo).
+func (c *Config) AbsolutePositions() bool { return true }
+
+// MaxLenSource says how MaxLen follows from the config (backbone.PositionInfo):
+// the real tokens' positions start at pad_token_id + 1.
+func (c *Config) MaxLenSource() string {
+	return fmt.Sprintf("max_position_embeddings %d less pad_token_id+1 = %d: positions start after the padding's",
+		c.BERT.MaxPositionEmbeddings, c.BERT.PadTokenID+1)
+}
 
 // HiddenDropout is hidden_dropout_prob.
 func (c *Config) HiddenDropout() float64 { return c.BERT.HiddenDropoutProb }

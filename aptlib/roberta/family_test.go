@@ -56,31 +56,6 @@ type fakeConfig struct{ backbone.Config }
 
 func (fakeConfig) ModelType() string { return "other" }
 
-func TestPositionOffsetParam(t *testing.T) {
-	ctx := context.New()
-	if got := PositionOffset(ctx); got != 0 {
-		t.Errorf("absent: %d", got)
-	}
-	for _, v := range []any{3, int64(3), 3.0} {
-		ctx.SetParam(ParamPositionOffset, v)
-		if got := PositionOffset(ctx); got != 3 {
-			t.Errorf("%T %v: %d", v, v, got)
-		}
-	}
-	for _, v := range []any{"prefix", 2.5} {
-		ctx.SetParam(ParamPositionOffset, v)
-		func() {
-			defer func() {
-				r := recover()
-				if r == nil || !strings.Contains(r.(error).Error(), ParamPositionOffset) {
-					t.Errorf("%T %v: want a panic naming %q, got %v", v, v, ParamPositionOffset, r)
-				}
-			}()
-			PositionOffset(ctx)
-		}()
-	}
-}
-
 // TestPositionIDs checks the position rule on a padded batch by hand:
 // pad 1, real tokens from 2 (plus the offset), padding 1.
 func TestPositionIDs(t *testing.T) {
@@ -118,7 +93,7 @@ func equal2(a, b [][]int32) bool {
 }
 
 // TestTooLongIsAnError: T + offset beyond MaxLen fails with a message naming
-// the limit rather than reading past the position table.
+// the limit and where it comes from rather than reading past the position table.
 func TestTooLongIsAnError(t *testing.T) {
 	c := tinyConfig(t) // MaxLen 38
 	backend := testbackend.New(t)
@@ -128,12 +103,12 @@ func TestTooLongIsAnError(t *testing.T) {
 		ids := make([][]int32, 1)
 		ids[0] = make([]int32, tc.seqLen)
 		exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, ids *Node) *Node {
-			return ForwardOffset(ctx, c, backbone.Inputs{IDs: ids}, nil, tc.offset).Sequence
+			return Forward(ctx, c, backbone.Inputs{IDs: ids, PositionOffset: tc.offset}, nil).Sequence
 		})
 		if err == nil {
 			_, err = exec.Exec(tensors.FromValue(ids))
 		}
-		if err == nil || !strings.Contains(err.Error(), "exceeds the 38 tokens") {
+		if err == nil || !strings.Contains(err.Error(), "exceeds the model's 38 positions (max_position_embeddings 40 less pad_token_id+1 = 2") {
 			t.Errorf("length %d offset %d: want an error about the 38-token limit, got %v", tc.seqLen, tc.offset, err)
 		}
 	}

@@ -159,8 +159,8 @@ func TestGoldenAgainstPyTorch(t *testing.T) {
 // TestGoldenPrefix puts fixed key/value slots of unequal lengths per layer
 // (2, 0, 3) in front of each layer through Hooks.Prefix, as PT-2 and APT do,
 // with the positions unshifted (the default) and shifted by layer 0's prefix
-// length (position_offset=prefix, P-Tuning v2's past_key_values_length), the
-// latter through the registered Family and its context parameter.
+// length (position_offset=prefix, P-Tuning v2's past_key_values_length), by
+// Inputs.PositionOffset, through Forward and through the registered Family.
 func TestGoldenPrefix(t *testing.T) {
 	gd := readGolden(t)
 	backend := testbackend.New(t)
@@ -173,19 +173,18 @@ func TestGoldenPrefix(t *testing.T) {
 	}
 	hooks := &backbone.Hooks{Prefix: constPrefix(gd)}
 	for name, want := range gd.Prefix.Variants {
-		t.Run(name+"/ForwardOffset", func(t *testing.T) {
+		t.Run(name+"/Forward", func(t *testing.T) {
 			ctx, c := load(t, "tiny-roberta-prefixed")
 			seq, pooled := run(t, backend, ctx, gd, true, func(ctx *context.Context, in backbone.Inputs) *backbone.Output {
-				return ForwardOffset(ctx, c, in, hooks, want.PositionOffset)
+				in.PositionOffset = want.PositionOffset
+				return Forward(ctx, c, in, hooks)
 			})
 			compare(t, want, seq, pooled)
 		})
 		t.Run(name+"/Family", func(t *testing.T) {
 			ctx, c := load(t, "tiny-roberta-prefixed")
-			if want.PositionOffset != 0 {
-				ctx.SetParam(ParamPositionOffset, want.PositionOffset)
-			}
 			seq, pooled := run(t, backend, ctx, gd, true, func(ctx *context.Context, in backbone.Inputs) *backbone.Output {
+				in.PositionOffset = want.PositionOffset
 				return fam.Forward(ctx, c, in, hooks)
 			})
 			compare(t, want, seq, pooled)
@@ -228,7 +227,8 @@ func TestGoldenDetectsWrongPositions(t *testing.T) {
 			t.Cleanup(func() { positionIDs = saved })
 			ctx, c := load(t, "tiny-roberta-prefixed")
 			seq, _ := run(t, backend, ctx, gd, false, func(ctx *context.Context, in backbone.Inputs) *backbone.Output {
-				return ForwardOffset(ctx, c, in, tc.hooks, tc.offset)
+				in.PositionOffset = tc.offset
+				return Forward(ctx, c, in, tc.hooks)
 			})
 			d := goldentest.MaxAbsDiff(seq, goldentest.Flatten3(tc.variant.Sequence))
 			t.Logf("max difference %g", d)

@@ -11,26 +11,14 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-// ParamPositionOffset is the context parameter (an int, default 0) that the
-// family's Forward (the registered backbone.Family) passes to ForwardOffset:
-// set to layer 0's prefix length it gives P-Tuning v2's shifted positions
-// (docs/families.md, "RoBERTa"). The workbench has no setting for it yet and
-// never sets it, so adapters record no offset.
-const ParamPositionOffset = "position_offset"
-
-// Forward computes RobertaModel's forward pass with the positions RoBERTa
-// derives from the padding and no offset: ForwardOffset(ctx, c, in, hooks, 0).
-func Forward(ctx *context.Context, c *Config, in backbone.Inputs, hooks *backbone.Hooks) *backbone.Output {
-	return ForwardOffset(ctx, c, in, hooks, 0)
-}
-
-// ForwardOffset computes RobertaModel's forward pass, reading the backbone's
+// Forward computes RobertaModel's forward pass, reading the backbone's
 // variables (package bert's layout, see LoadWeights) from ctx.
 //
-// Positions are PositionIDs(in.IDs, pad_token_id, offset): computed from the
-// ids, as HF does, not from in.Mask, so padding must hold pad_token_id (the
-// tokenizer's PadID). offset > 0 is HF's past_key_values_length: P-Tuning v2's
-// prefixes shift every real token's position by layer 0's prefix length.
+// Positions are PositionIDs(in.IDs, pad_token_id, in.PositionOffset):
+// computed from the ids, as HF does, not from in.Mask, so padding must hold
+// pad_token_id (the tokenizer's PadID). An offset > 0 is HF's
+// past_key_values_length: P-Tuning v2's prefixes shift every real token's
+// position by layer 0's prefix length (position_offset=prefix).
 // When type_vocab_size is 1, in.TypeIDs is ignored and every token type is 0
 // (RobertaEmbeddings' zero buffer; RoBERTa's tokenizer makes no other).
 // Everything else, the hooks included, is bert.Forward's. Output.Pool is
@@ -38,18 +26,19 @@ func Forward(ctx *context.Context, c *Config, in backbone.Inputs, hooks *backbon
 // when the checkpoint had no pooler (HasPooler false), the created pooler of
 // scope backbone.ScopePooler with the same tanh.
 //
-// Like bert.Forward it panics (graph-building convention) when the input is
-// longer than the position table allows: T + offset > MaxLen.
-func ForwardOffset(ctx *context.Context, c *Config, in backbone.Inputs, hooks *backbone.Hooks, offset int) *backbone.Output {
-	seqLen := in.IDs.Shape().Dimensions[1]
+// Like bert.Forward it panics (graph-building convention) on a negative
+// offset or when the input is longer than the position table allows:
+// T + offset > MaxLen.
+func Forward(ctx *context.Context, c *Config, in backbone.Inputs, hooks *backbone.Hooks) *backbone.Output {
+	seqLen, offset := in.IDs.Shape().Dimensions[1], in.PositionOffset
 	if offset < 0 {
 		panic(fmt.Errorf("roberta: position offset %d is negative", offset))
 	}
 	if seqLen+offset > c.MaxLen() {
-		panic(fmt.Errorf("roberta: sequence length %d with position offset %d exceeds the %d tokens max_position_embeddings %d allows after pad_token_id %d",
-			seqLen, offset, c.MaxLen(), c.BERT.MaxPositionEmbeddings, c.BERT.PadTokenID))
+		panic(fmt.Errorf("roberta: sequence length %d with position offset %d exceeds the model's %d positions (%s)",
+			seqLen, offset, c.MaxLen(), c.MaxLenSource()))
 	}
-	bin := bert.Inputs{IDs: in.IDs, TypeIDs: in.TypeIDs, Mask: in.Mask}
+	bin := bert.Inputs{IDs: in.IDs, TypeIDs: in.TypeIDs, Mask: in.Mask} // the offset is in the positions
 	if c.BERT.TypeVocabSize == 1 {
 		bin.TypeIDs = nil // bert.Forward: nil means all 0
 	}
@@ -80,37 +69,13 @@ func pool(ctx *context.Context, c *Config, sequence *Node) *Node {
 	return bert.Pooler(ctx, sequence)
 }
 
-// familyForward is the registered Family's Forward: ForwardOffset with the
-// offset of the context parameter ParamPositionOffset.
+// familyForward is the registered Family's Forward.
 func familyForward(ctx *context.Context, c backbone.Config, in backbone.Inputs, hooks *backbone.Hooks) *backbone.Output {
 	rc, ok := c.(*Config)
 	if !ok {
 		panic(fmt.Errorf("roberta: Forward got a %T config, not a RoBERTa one", c))
 	}
-	return ForwardOffset(ctx, rc, in, hooks, PositionOffset(ctx))
-}
-
-// PositionOffset reads the context parameter ParamPositionOffset: absent or nil
-// is 0; an int, or a float64 holding an integer (as JSON decodes it), is the
-// offset. Anything else panics with a message naming the parameter.
-func PositionOffset(ctx *context.Context) int {
-	v, found := ctx.GetParam(ParamPositionOffset)
-	if !found || v == nil {
-		return 0
-	}
-	switch x := v.(type) {
-	case int:
-		return x
-	case int32:
-		return int(x)
-	case int64:
-		return int(x)
-	case float64:
-		if x == float64(int(x)) {
-			return int(x)
-		}
-	}
-	panic(fmt.Errorf("roberta: context parameter %q is %v (%T), want a whole number of positions", ParamPositionOffset, v, v))
+	return Forward(ctx, rc, in, hooks)
 }
 
 // PositionIDs is transformers' create_position_ids_from_input_ids for ids

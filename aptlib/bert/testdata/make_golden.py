@@ -138,7 +138,12 @@ def linear(x, w, b):
     return x @ w.T + b
 
 
-def bert_forward(W, cfg, ids, types, mask):
+def bert_forward(W, cfg, ids, types, mask, prefixes=None, offset=0):
+    """BertModel's forward. prefixes (optional): per layer None or (key, value)
+    [p_i, d], put in front of that layer's projected keys and values per head,
+    as BertSelfAttention concatenates past_key_value, with the attention mask
+    cat(1_p, mask) for that layer. offset: BertEmbeddings' past_key_values_length,
+    position_ids[offset : offset + T] (make_golden_offset.py)."""
     def get(name):
         for cand in (name, name.replace(".weight", ".gamma").replace(".bias", ".beta")):
             for key in (cand, "bert." + cand):
@@ -150,7 +155,7 @@ def bert_forward(W, cfg, ids, types, mask):
     n, d = cfg["num_attention_heads"], cfg["hidden_size"]
     hd = d // n
     B, T = ids.shape
-    pos = torch.arange(T).unsqueeze(0).expand(B, T)
+    pos = torch.arange(offset, offset + T).unsqueeze(0).expand(B, T)
     x = get("embeddings.word_embeddings.weight")[ids] + get("embeddings.position_embeddings.weight")[pos] \
         + get("embeddings.token_type_embeddings.weight")[types]
     x = layer_norm(x, get("embeddings.LayerNorm.weight"), get("embeddings.LayerNorm.bias"), eps)
@@ -159,12 +164,18 @@ def bert_forward(W, cfg, ids, types, mask):
         p = f"encoder.layer.{i}."
 
         def heads(t):
-            return t.view(B, T, n, hd).permute(0, 2, 1, 3)
+            return t.view(B, t.shape[1], n, hd).permute(0, 2, 1, 3)
 
         q = heads(linear(x, get(p + "attention.self.query.weight"), get(p + "attention.self.query.bias")))
         k = heads(linear(x, get(p + "attention.self.key.weight"), get(p + "attention.self.key.bias")))
         v = heads(linear(x, get(p + "attention.self.value.weight"), get(p + "attention.self.value.bias")))
-        scores = q @ k.transpose(-1, -2) / math.sqrt(hd) + ext
+        layer_ext = ext
+        if prefixes is not None and prefixes[i] is not None:
+            pk, pv = prefixes[i]
+            k = torch.cat([heads(pk.expand(B, -1, -1)), k], dim=2)
+            v = torch.cat([heads(pv.expand(B, -1, -1)), v], dim=2)
+            layer_ext = torch.cat([torch.zeros(B, 1, 1, pk.shape[0]), ext], dim=-1)
+        scores = q @ k.transpose(-1, -2) / math.sqrt(hd) + layer_ext
         probs = torch.softmax(scores, dim=-1)
         ctx = (probs @ v).permute(0, 2, 1, 3).reshape(B, T, d)
         a = linear(ctx, get(p + "attention.output.dense.weight"), get(p + "attention.output.dense.bias"))
