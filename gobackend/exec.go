@@ -454,6 +454,13 @@ func mulOuter(p gemm.Batch, outer []batchGroup) {
 		gemm.MulBatch(p)
 		return
 	}
+	if len(outer) == 1 {
+		// The innermost loop is gemm's second batch axis: one call.
+		g := outer[0]
+		p.Outer, p.OuterA, p.OuterB, p.OuterC = g.size, g.sa, g.sb, g.sc
+		gemm.MulBatch(p)
+		return
+	}
 	g, rest := outer[0], outer[1:]
 	a, b, c := p.A.Offset, p.B.Offset, p.C.Offset
 	for i := 0; i < g.size; i++ {

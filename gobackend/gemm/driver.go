@@ -64,7 +64,14 @@ var jobPool = sync.Pool{New: func() any { return new(job) }}
 
 // MulBatch computes every product of the batch, using up to Threads() goroutines.
 func MulBatch(p Batch) {
-	if p.Count <= 0 || p.M <= 0 || p.N <= 0 {
+	if p.Count <= 0 || p.M <= 0 || p.N <= 0 || p.Outer < 0 {
+		return
+	}
+	if p.Outer > 1 && (p.K <= 0 || p.C.Stride < 0 || p.M*p.N <= directMaxMN) {
+		// The paths without a task grid take one batch at a time.
+		for o := range p.Outer {
+			MulBatch(p.inner(o))
+		}
 		return
 	}
 	if p.K <= 0 {
@@ -88,7 +95,7 @@ func MulBatch(p Batch) {
 	j.p, j.k = p, k
 	nt := Threads()
 	j.split(nt)
-	if flops := 2 * float64(p.Count) * float64(p.M) * float64(p.N) * float64(p.K); flops < parallelFlops {
+	if flops := 2 * float64(p.total()) * float64(p.M) * float64(p.N) * float64(p.K); flops < parallelFlops {
 		nt = 1
 	}
 	if nt > j.total {
@@ -119,7 +126,7 @@ func (j *job) split(nt int) {
 	// A and its columns of B (columns chunks): splitting the larger of M and N packs
 	// less (K·(M/2+N) against K·(M+N/2) for two tasks).
 	colsFirst := p.N > p.M
-	for p.Count*cm*cn < nt {
+	for p.total()*cm*cn < nt {
 		canM := roundUp((p.M+cm-1)/cm, k.mr) > k.mr
 		canN := roundUp((p.N+cn-1)/cn, k.nr) > k.nr
 		if canN && (colsFirst || !canM) {
@@ -134,7 +141,7 @@ func (j *job) split(nt int) {
 	j.nChunk = roundUp((p.N+cn-1)/cn, k.nr)
 	j.tm = (p.M + j.mChunk - 1) / j.mChunk
 	j.tn = (p.N + j.nChunk - 1) / j.nChunk
-	j.total = p.Count * j.tm * j.tn
+	j.total = p.total() * j.tm * j.tn
 }
 
 func (j *job) run() {
@@ -186,9 +193,10 @@ func zeroOut(p *Batch) {
 // (nc columns, kc depth: pack B; mc rows: pack A; then nr × mr tiles).
 func (k *kernel) product(ws *workspace, p *Batch, b, i0, i1, j0, j1 int) {
 	a, bb, c := p.A, p.B, p.C
-	a.Offset += b * p.StrideA
-	bb.Offset += b * p.StrideB
-	c.Offset += b * p.StrideC
+	da, db, dc := p.offsets(b)
+	a.Offset += da
+	bb.Offset += db
+	c.Offset += dc
 	ws.tmp = grow(ws.tmp, k.mr*k.nr)
 	if k.packAOnce && j1-j0 > k.nc {
 		// A panel outer: the A panel comes into L1 for its row of tiles whatever the

@@ -29,8 +29,34 @@ type Batch struct {
 	A, B                      Operand
 	C                         Out
 	StrideA, StrideB, StrideC int
+	// Outer, when above 1, repeats the batch on a second batch axis: the
+	// products are (o, b) for o in [0, Outer), A shifted by o*OuterA +
+	// b*StrideA (B, C likewise). Two batch axes that do not merge into one
+	// stride (multi-head attention read through strides: batch and head) are
+	// then one call, whose Outer×Count products are shared out together.
+	Outer                  int
+	OuterA, OuterB, OuterC int
 	// Accumulate adds into C instead of overwriting it.
 	Accumulate bool
+}
+
+// total is the number of products, Outer×Count.
+func (p *Batch) total() int { return p.Count * max(1, p.Outer) }
+
+// offsets are the shifts of A, B and C for product t of total().
+func (p *Batch) offsets(t int) (a, b, c int) {
+	o, i := t/p.Count, t%p.Count
+	return o*p.OuterA + i*p.StrideA, o*p.OuterB + i*p.StrideB, o*p.OuterC + i*p.StrideC
+}
+
+// inner returns the batch of outer index o alone (Outer 0).
+func (p *Batch) inner(o int) Batch {
+	q := *p
+	q.Outer, q.OuterA, q.OuterB, q.OuterC = 0, 0, 0, 0
+	q.A.Offset += o * p.OuterA
+	q.B.Offset += o * p.OuterB
+	q.C.Offset += o * p.OuterC
+	return q
 }
 
 // Mul computes C = A·B (C += A·B with accumulate) for one M×K by K×N product.
@@ -40,6 +66,12 @@ func Mul(m, n, k int, a, b Operand, c Out, accumulate bool) {
 
 // mulBatchReference is the plain triple loop: the reference the kernels are tested against.
 func mulBatchReference(p Batch) {
+	if p.Outer > 1 {
+		for o := range p.Outer {
+			mulBatchReference(p.inner(o))
+		}
+		return
+	}
 	for b := 0; b < p.Count; b++ {
 		a, bb, c := p.A, p.B, p.C
 		a.Offset += b * p.StrideA

@@ -318,3 +318,38 @@ func TestLastRows(t *testing.T) {
 		}
 	})
 }
+
+// TestOuterBatch: a batch with a second batch axis (Outer) whose stride is
+// smaller than the inner one's, as multi-head attention reads [B,T,n,dh]
+// (batch stride T·d, head stride dh): bit-identical to one call per outer
+// index, on one and two goroutines, small (direct path) and large shapes.
+func TestOuterBatch(t *testing.T) {
+	defer SetThreads(0)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, sz := range [][3]int{{5, 6, 7}, {70, 90, 40}, {128, 144, 64}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		const outer, count = 3, 4
+		// Products laid out (count, outer): element (o, i) at i*outer + o.
+		pr := randProblem(rng, outer*count, m, n, k, false, rng.IntN(2) == 0, false, 0)
+		p := pr.p
+		q := p
+		q.Count, q.Outer = count, outer
+		q.StrideA, q.StrideB, q.StrideC = outer*p.StrideA, outer*p.StrideB, outer*p.StrideC
+		q.OuterA, q.OuterB, q.OuterC = p.StrideA, p.StrideB, p.StrideC
+		for _, nt := range []int{1, 2} {
+			SetThreads(nt)
+			want := clone(q)
+			for o := range outer {
+				MulBatch(want.inner(o))
+			}
+			got := clone(q)
+			MulBatch(got)
+			for i := range got.C.Data {
+				if math.Float32bits(got.C.Data[i]) != math.Float32bits(want.C.Data[i]) {
+					t.Fatalf("%dx%dx%d, %d goroutines: C.Data[%d] = %g, per-outer calls %g", m, n, k, nt, i, got.C.Data[i], want.C.Data[i])
+				}
+			}
+			check(t, pr, got) // the same products as the flat batch of outer*count
+		}
+	}
+}
