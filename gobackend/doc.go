@@ -149,9 +149,11 @@
 // What is not fused yet: a reduction is not merged with the group that
 // produces its operand (the exp of the softmax is written, then summed);
 // Neg, Abs, Max, Min, Pow and the other unary ops are plain Go loops; and the
-// ops left in segments (concatenations for the prefix, slices, gathers, the
-// embedding gradient's scatter) still run one at a time on one core in
-// simplego. Transposes that no product reads through strides (the attention
+// ops left in segments (concatenations for the prefix, slices with a stride
+// on the last axis, gathers other than whole rows, the embedding gradient's
+// scatter) still run one at a time on one core in simplego. Slices run as
+// row copies (transpose.go, planSlice) and the embedding lookup as one copy
+// per row (gather.go). Transposes that no product reads through strides (the attention
 // layouts of the backward pass, the gradients of the prefix concatenation)
 // run as blocked copies on both cores (transpose.go), of any dtype simplego
 // takes as a parameter.

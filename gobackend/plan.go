@@ -348,6 +348,8 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 				dots[c.id] = dotPlan{lhs: c.inputs[0], rhs: c.inputs[0], rng: rs}
 			} else if ts, ok := b.planTranspose(c); ok {
 				dots[c.id] = dotPlan{lhs: c.inputs[0], rhs: c.inputs[0], tr: ts}
+			} else if ts, ok := b.planSlice(c); ok {
+				dots[c.id] = dotPlan{lhs: c.inputs[0], rhs: c.inputs[0], tr: ts}
 			} else if gs, ok := b.planGather(c); ok {
 				dots[c.id] = dotPlan{lhs: c.inputs[0], rhs: c.inputs[1], gat: gs}
 			}

@@ -36,6 +36,7 @@ type trStep struct {
 	strides []int // the input's stride (in elements) along each
 	ostr    []int // the output's row-major strides over dims
 	j       int   // the axis of input stride 1 when the last one is not; -1 for row copies
+	base    int   // the input offset of the first output element (a Slice's start)
 }
 
 // trBlock is the tile edge of the 2-D transposes: 16 float32 are one 64-byte
@@ -91,6 +92,55 @@ func (b *Builder) planTranspose(c *call) (*trStep, bool) {
 	return s, true
 }
 
+// planSlice returns a Slice of at least minFuse output elements with unit
+// strides along its last axis as a trStep (the box read through the input's
+// strides from its start: row copies), or false.
+func (b *Builder) planSlice(c *call) (*trStep, bool) {
+	if c.op != "Slice" || len(c.inputs) != 1 || len(c.outputs) != 1 || len(c.statics) != 3 || b.backend.minFuse < 0 {
+		return nil, false
+	}
+	x, out := c.inputs[0].shape, c.outputs[0].shape
+	starts, _ := c.statics[0].([]int)
+	steps, _ := c.statics[2].([]int)
+	elem := x.DType.Size()
+	if len(starts) != x.Rank() || (len(steps) != 0 && len(steps) != x.Rank()) || out.Size() < b.backend.minFuse ||
+		x.DType != out.DType || out.Rank() != x.Rank() || (elem != 1 && elem != 2 && elem != 4 && elem != 8) ||
+		x.DType.Bits() != 8*elem || !simplego.Capabilities.DTypes[x.DType] {
+		return nil, false
+	}
+	xs := rowMajorStrides(x.Dimensions)
+	s := &trStep{in: c.inputs[0].id, out: c.outputs[0].id, shape: out, elem: elem, j: -1}
+	for k, d := range out.Dimensions {
+		step := 1
+		if len(steps) != 0 {
+			step = steps[k]
+		}
+		if starts[k] < 0 || step < 1 || starts[k]+(d-1)*step >= x.Dimensions[k] && d > 0 {
+			return nil, false
+		}
+		s.base += starts[k] * xs[k]
+		st := xs[k] * step
+		if d == 1 {
+			continue
+		}
+		if n := len(s.dims); n > 0 && s.strides[n-1] == st*d {
+			s.dims[n-1] *= d
+			s.strides[n-1] = st
+			continue
+		}
+		s.dims = append(s.dims, d)
+		s.strides = append(s.strides, st)
+	}
+	if len(s.dims) == 0 {
+		s.dims, s.strides = []int{1}, []int{1}
+	}
+	if s.strides[len(s.dims)-1] != 1 {
+		return nil, false // a strided last axis: left to simplego
+	}
+	s.ostr = rowMajorStrides(s.dims)
+	return s, true
+}
+
 // trRuns counts the transposes run here (for tests).
 var trRuns atomic.Int64
 
@@ -104,17 +154,21 @@ func (e *Executable) runTranspose(s *trStep, st *execState) error {
 	if err != nil {
 		return fmt.Errorf("gobackend Execute(%q): transpose output: %w", e.name, err)
 	}
-	n := s.shape.Size()
+	n, nx := s.shape.Size(), reflect.ValueOf(xf).Len()
+	if n == 0 {
+		st.bufs[s.out], st.owned[s.out] = out, true
+		return nil
+	}
 	src, dst := reflect.ValueOf(xf).UnsafePointer(), reflect.ValueOf(of).UnsafePointer()
 	switch s.elem {
 	case 1:
-		runTransposeT(s, unsafe.Slice((*uint8)(dst), n), unsafe.Slice((*uint8)(src), n))
+		runTransposeT(s, unsafe.Slice((*uint8)(dst), n), unsafe.Slice((*uint8)(src), nx)[s.base:])
 	case 2:
-		runTransposeT(s, unsafe.Slice((*uint16)(dst), n), unsafe.Slice((*uint16)(src), n))
+		runTransposeT(s, unsafe.Slice((*uint16)(dst), n), unsafe.Slice((*uint16)(src), nx)[s.base:])
 	case 4:
-		runTransposeT(s, unsafe.Slice((*uint32)(dst), n), unsafe.Slice((*uint32)(src), n))
+		runTransposeT(s, unsafe.Slice((*uint32)(dst), n), unsafe.Slice((*uint32)(src), nx)[s.base:])
 	default:
-		runTransposeT(s, unsafe.Slice((*uint64)(dst), n), unsafe.Slice((*uint64)(src), n))
+		runTransposeT(s, unsafe.Slice((*uint64)(dst), n), unsafe.Slice((*uint64)(src), nx)[s.base:])
 	}
 	st.bufs[s.out], st.owned[s.out] = out, true
 	trRuns.Add(1)
@@ -186,7 +240,7 @@ func transposeTasks[T uint8 | uint16 | uint32 | uint64](s *trStep, o, x []T, t0,
 			oo += i * s.ostr[k]
 		}
 		if s.j < 0 {
-			copy(o[oo:oo+n], x[xo:xo+n])
+			copy(o[oo:oo+n], x[xo:xo+n]) // a row (of a Transpose or a Slice)
 		} else {
 			// Rows jj of the tile of axis j (input stride 1, output stride
 			// ostr[j]) by columns of the last axis (input stride sl, output
