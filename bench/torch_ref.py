@@ -28,6 +28,8 @@ the head, as the workbench's created pooler does. One training step = forward,
 cross-entropy, backward, clip_grad_norm_, AdamW (weight decay on matrices only).
 Random weights; fixed-length random batches. Prints one JSON line.
 
+--compare FOLDER runs the model of a model folder's config.json and weights on given
+inputs and prefixes (bench/torch_test.go compares its outputs with the Go family's).
 --selfcheck runs each family's bench model on tiny random weights (scaled so that a
 mistake shows) beside the float64 reference forward of that family's golden
 generator (aptlib/<family>/testdata/make_golden.py; BERT with APT gates:
@@ -486,10 +488,14 @@ def main():
     ap.add_argument("--created-pooler", action="store_true",
                     help="the checkpoint has no pooler: it is created and trained with the head")
     ap.add_argument("--selfcheck", action="store_true", help="compare each family's model with its golden reference")
+    ap.add_argument("--compare", metavar="FOLDER",
+                    help="run the model of FOLDER's config.json and weights on FOLDER/inputs.json (the Go test's check)")
     a = ap.parse_args()
-    if a.selfcheck:
+    if a.selfcheck or a.compare:
         sys.dont_write_bytecode = True  # leave no __pycache__ beside the scripts
         import torch_ref_selfcheck
+        if a.compare:
+            raise SystemExit(torch_ref_selfcheck.compare(Model, a.compare))
         raise SystemExit(torch_ref_selfcheck.run(Model))
     if a.config is None:
         c = bert_config(a)

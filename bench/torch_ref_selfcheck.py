@@ -1,4 +1,5 @@
-"""torch_ref.py --selfcheck: each family's bench model against its golden reference.
+"""torch_ref.py --selfcheck and --compare: each family's bench model against its golden
+reference, and against the Go family on the same weights (compare).
 
 For every case below, the bench model (torch_ref.Model, float32, fused kernels) gets
 tiny random weights scaled so that a wrong index, scale or mask shows far above the
@@ -177,3 +178,34 @@ def run(Model):
     ok = worst <= TOL
     print(f"selfcheck {'ok' if ok else 'FAILED'}: largest difference {worst:.2e} (tolerance {TOL:g})")
     return 0 if ok else 1
+
+
+def compare(Model, folder):
+    """--compare FOLDER: the bench model of FOLDER/config.json with the weights of
+    FOLDER/model.safetensors (every tensor used, none missing), on the ids, mask and
+    per-layer prefix slots [B, p, d] of FOLDER/inputs.json; writes the sequence and
+    pooled outputs to FOLDER/outputs.json (the Go test compares them with ours)."""
+    import json
+    with open(os.path.join(folder, "config.json")) as fp:
+        c = json.load(fp)
+    with open(os.path.join(folder, "inputs.json")) as fp:
+        inp = json.load(fp)
+    W = references()["bert"].read_safetensors(os.path.join(folder, "model.safetensors"))
+    model = Model(c, "pt2", len(inp["prefix_keys"][0][0]), created_pooler=False)
+    params = model.enc.canonical()
+    missing, unused = sorted(set(params) - set(W)), sorted(set(W) - set(params))
+    if missing or unused:
+        raise SystemExit(f"torch_ref --compare: the checkpoint lacks {missing} and has unused {unused}")
+    with torch.no_grad():
+        for name, prm in params.items():
+            if tuple(prm.shape) != tuple(W[name].shape):
+                raise SystemExit(f"torch_ref --compare: {name} is {list(W[name].shape)}, the model has {list(prm.shape)}")
+            prm.copy_(W[name].to(torch.float32))
+        keys = [torch.tensor(k) for k in inp["prefix_keys"]]
+        values = [torch.tensor(v) for v in inp["prefix_values"]]
+        seq = model.enc(torch.tensor(inp["input_ids"]), torch.tensor(inp["attention_mask"]), keys[0].shape[1],
+                        lambda i, x, m: (keys[i], values[i]))
+        pooled = model.enc.pool(seq)
+    with open(os.path.join(folder, "outputs.json"), "w") as fp:
+        json.dump({"sequence_output": seq.tolist(), "pooled_output": pooled.tolist()}, fp)
+    return 0
