@@ -1,26 +1,32 @@
 // Package bench measures the workbench against a PyTorch reference on the same
 // machine: training-step and inference throughput, peak memory, compiled graphs
 // and first-step (compile) time, for FT, PT-2 and APT, and how the cost grows
-// with prefix length, sequence length and batch size. Each row runs in its own
-// process (so peak memory is the row's own), ours and PyTorch's alike.
+// with prefix length, sequence length and batch size, on a random model of any
+// registered backbone family (families.go). Each row runs in its own process
+// (so peak memory is the row's own), ours and PyTorch's alike.
 package bench
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"syscall"
 	"time"
 
+	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/aptbench/apt/aptlib/backend"
-	"github.com/aptbench/apt/aptlib/bert"
 	"github.com/aptbench/apt/aptlib/method"
 	"github.com/aptbench/apt/aptlib/model"
 	"github.com/aptbench/apt/aptlib/trainer"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-// Row is one measurement: a model size, a method and a batch shape.
+// Row is one measurement: a backbone family, a model size, a method and a
+// batch shape.
 type Row struct {
+	// Family is the backbone's model_type ("roberta", "deberta-v2", ...);
+	// empty means "bert" (ModelType).
+	Family  string `json:"family,omitempty"`
 	Group   string `json:"group"` // "train", "infer", "prefix", "seq", "batch"
 	Mode    string `json:"mode"`  // "train" (one optimizer step) or "infer" (forward only)
 	Size    string `json:"size"`  // "small" or "base"
@@ -47,6 +53,11 @@ type Result struct {
 	Trainable    int     `json:"trainable"`
 	BlasGFLOPS   float64 `json:"blas_gflops,omitempty"`
 	Backend      string  `json:"backend,omitempty"`
+	// Loss is a train row's loss at its last step; MeanAbsLogit is the mean
+	// |logit| of an infer row's batch. Run reports an error when either is
+	// not finite, so a row's speed is never that of a broken model.
+	Loss         float64 `json:"loss,omitempty"`
+	MeanAbsLogit float64 `json:"mean_abs_logit,omitempty"`
 	Err          string  `json:"error,omitempty"`
 }
 
@@ -59,8 +70,33 @@ func sized(size string) Row {
 	return Row{Size: "small", Layers: 4, Hidden: 256, Heads: 4, Inter: 1024, Batch: 16, Seq: 128}
 }
 
-// Plan lists the rows for the given sizes and groups (nil = all groups).
-func Plan(sizes []string, groups map[string]bool, steps int) []Row {
+// Plan lists the rows for the given backbone families (model_type strings;
+// nil = BERT), sizes and groups (nil = all groups), family by family. An
+// unregistered family is an error naming the registered ones.
+func Plan(families, sizes []string, groups map[string]bool, steps int) ([]Row, error) {
+	if len(families) == 0 {
+		families = []string{backbone.DefaultModelType}
+	}
+	var rows []Row
+	for _, f := range families {
+		fam, err := backbone.Lookup(f)
+		if err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		family := fam.ModelType
+		if family == backbone.DefaultModelType {
+			family = "" // a BERT row's JSON stays as it was before families
+		}
+		for _, r := range planSizes(sizes, groups, steps) {
+			r.Family = family
+			rows = append(rows, r)
+		}
+	}
+	return rows, nil
+}
+
+// planSizes lists one family's rows for the given sizes and groups.
+func planSizes(sizes []string, groups map[string]bool, steps int) []Row {
 	want := func(g string) bool { return groups == nil || groups[g] }
 	var rows []Row
 	add := func(r Row) {
@@ -113,34 +149,46 @@ func Plan(sizes []string, groups map[string]bool, steps int) []Row {
 	return rows
 }
 
-// Run measures a row on our side (in this process) with the given backend flag.
+// Run measures a row on our side (in this process) with the given backend
+// flag: a random model of the row's family (Row.Backbone, initBackbone) with
+// the row's method and a two-class sequence-classification head.
 func Run(r Row, backendFlag string) Result {
 	b, choice, err := backend.New(backendFlag)
 	if err != nil {
 		return Result{Err: err.Error()}
 	}
-	cfg := bert.DefaultConfig()
-	cfg.NumHiddenLayers, cfg.HiddenDim, cfg.NumAttentionHeads, cfg.IntermediateSize = r.Layers, r.Hidden, r.Heads, r.Inter
-	cfg.MaxPositionEmbeddings = max(512, r.Seq)
+	cfg, fam, err := r.Backbone()
+	if err != nil {
+		return Result{Err: err.Error()}
+	}
 	ctx := context.New()
 	kind, err := method.ParseKind(r.Method)
 	if err != nil {
 		return Result{Err: err.Error()}
 	}
-	bert.InitRandom(ctx, cfg, 1, kind.TrainsBackbone())
+	if err := initBackbone(ctx, r, cfg, fam, 1, kind.TrainsBackbone()); err != nil {
+		return Result{Err: err.Error()}
+	}
 	m := method.Default(kind, r.Layers)
 	if kind.HasPrefix() {
 		m.PrefixLens = method.Uniform(r.Layers, r.Prefix)
 	}
 	spec := &model.Spec{Backbone: cfg, Method: m, Head: model.SequenceClassification, NumLabels: 2, Dropout: 0.1}
-	method.Create(ctx, &spec.Method, cfg.HiddenDim, 2)
+	if err := spec.Validate(); err != nil {
+		return Result{Err: err.Error()}
+	}
+	method.Create(ctx, &spec.Method, cfg.HiddenSize(), 2)
 	model.CreateHead(ctx, spec, 3)
+	vocab := 1000 // a config that does not say its vocabulary
+	if d, ok := cfg.(backbone.Detailed); ok {
+		vocab = d.VocabEntries()
+	}
 	rng := rand.New(rand.NewPCG(4, 5))
 	data := make([]model.Example, r.Batch*(r.Steps+1))
 	for i := range data {
 		ids := make([]int32, r.Seq)
 		for j := range ids {
-			ids[j] = int32(rng.IntN(cfg.VocabSize))
+			ids[j] = int32(rng.IntN(vocab))
 		}
 		data[i] = model.Example{IDs: [][]int32{ids}, TypeIDs: [][]int32{make([]int32, r.Seq)}, Label: rng.IntN(2)}
 	}
@@ -153,14 +201,25 @@ func Run(r Row, backendFlag string) Result {
 			return Result{Err: err.Error()}
 		}
 		batch := data[:r.Batch]
-		step = func() error { _, err := p.Predict(batch); return err }
+		step = func() error {
+			preds, err := p.Predict(batch)
+			if err != nil {
+				return err
+			}
+			res.MeanAbsLogit = meanAbsLogit(preds)
+			if math.IsNaN(res.MeanAbsLogit) || math.IsInf(res.MeanAbsLogit, 0) {
+				return fmt.Errorf("bench: %s: the logits are not finite (mean |logit| %v)", r.Describe(), res.MeanAbsLogit)
+			}
+			return nil
+		}
 		graphs = p.GraphsCompiled
 	} else {
 		t, err := trainer.New(b, ctx, spec, data, trainer.Options{BatchSize: r.Batch, MaxLen: r.Seq, Bucket: r.Seq, Epochs: 1000, LR: 1e-3, Warmup: 1})
 		if err != nil {
 			return Result{Err: err.Error()}
 		}
-		step = func() error { _, err := t.Step(); return err }
+		// Step itself fails on a loss or gradient that is not finite.
+		step = func() error { s, err := t.Step(); res.Loss = s.Loss; return err }
 		graphs = t.GraphsCompiled
 		for _, v := range trainer.TrainableVariables(ctx) {
 			res.Trainable += v.Shape().Size()
@@ -185,6 +244,23 @@ func Run(r Row, backendFlag string) Result {
 	return res
 }
 
+// meanAbsLogit is the mean |logit| over a batch's predictions.
+func meanAbsLogit(p *trainer.Predictions) float64 {
+	sum, n := 0.0, 0
+	for _, e := range p.Examples {
+		for _, row := range e.Logits {
+			for _, x := range row {
+				sum += math.Abs(float64(x))
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return sum / float64(n)
+}
+
 func peakRSSMiB() float64 {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
@@ -193,7 +269,12 @@ func peakRSSMiB() float64 {
 	return float64(ru.Maxrss) / 1024
 }
 
-// Describe is a row's label for the table.
+// Describe is a row's label for the table; it starts with the family except
+// for BERT (whose labels are as they were before families).
 func (r Row) Describe() string {
-	return fmt.Sprintf("%s %s %s L%d d%d B%dxT%d p%d", r.Mode, r.Size, r.Method, r.Layers, r.Hidden, r.Batch, r.Seq, r.Prefix)
+	label := fmt.Sprintf("%s %s %s L%d d%d B%dxT%d p%d", r.Mode, r.Size, r.Method, r.Layers, r.Hidden, r.Batch, r.Seq, r.Prefix)
+	if r.ModelType() != backbone.DefaultModelType {
+		label = r.ModelType() + " " + label
+	}
+	return label
 }

@@ -49,6 +49,7 @@ var TaskDirs = map[string]string{
 type Run struct {
 	Task, Method string
 	Seed         int
+	ModelType    string       // the backbone's family (config.json's model_type), once the model loaded
 	Scores       tasks.Scores // the reported split's metrics
 	Main         float64      // the task's main score (mean of its metrics; NER: F1)
 	PrefixLens   []int
@@ -119,6 +120,7 @@ func runOne(ctx context.Context, c Config, task, m string, seed int, apt *aptRes
 	if err := w.LoadModel(c.Model); err != nil {
 		return fail(err)
 	}
+	run.ModelType = w.Model.Config.ModelType()
 	dir := filepath.Join(c.DataDir, TaskDirs[task])
 	if err := w.LoadTask(task, dir); err != nil {
 		return fail(err)
@@ -210,6 +212,21 @@ func probeLengths(m string, apt *aptResult) []int {
 	return method.ProbeLengths(scores, apt.config.TotalPrefix(), 0)
 }
 
+// modelTypes lists the families the runs loaded ("unknown" when no model
+// loaded): one, unless the model directory changed between runs.
+func modelTypes(runs []Run) string {
+	var types []string
+	for _, r := range runs {
+		if r.ModelType != "" && !slices.Contains(types, r.ModelType) {
+			types = append(types, r.ModelType)
+		}
+	}
+	if len(types) == 0 {
+		return "unknown (no model loaded)"
+	}
+	return strings.Join(types, ", ")
+}
+
 func mainName(s tasks.Scores) string {
 	return "score(" + strings.Join(sortedKeys(toStrings(s)), "+") + ")"
 }
@@ -240,10 +257,12 @@ func sortedKeys(m map[string]string) []string {
 }
 
 // Table renders the runs as markdown: one row per method, one column per task,
-// mean ± sample std of the main score (x100) over seeds, and the average.
+// mean ± sample std of the main score (x100) over seeds, and the average. Its
+// header names the backbone and its family (the model_type the runs loaded).
 func Table(runs []Run, c Config, command string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Backbone: `%s`. Protocol: `%s`. Seeds: %v. Settings: %v.\n\n", c.Model, c.Protocol, c.Seeds, c.Settings)
+	fmt.Fprintf(&b, "Backbone: `%s`. Family: `%s`. Protocol: `%s`. Seeds: %v. Settings: %v.\n\n",
+		c.Model, modelTypes(runs), c.Protocol, c.Seeds, c.Settings)
 	fmt.Fprintf(&b, "Command: `%s`\n\n", command)
 	fmt.Fprintf(&b, "| method | %s | avg |\n|---|%s---|\n", strings.Join(c.Tasks, " | "), strings.Repeat("---|", len(c.Tasks)))
 	for _, m := range c.Methods {

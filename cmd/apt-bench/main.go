@@ -1,12 +1,15 @@
 // Command apt-bench prints a markdown table of training-step and inference
 // throughput, peak memory, compiled graphs and first-step time for FT, PT-2 and
-// APT, at a small and at BERT-base size, and the scaling with prefix length,
-// sequence length and batch size; every row also runs the same step in PyTorch
-// (bench/torch_ref.py, Debian's python3-torch, same shapes and threads) and
-// prints ours/PyTorch.
+// APT, at a small and at base size, and the scaling with prefix length,
+// sequence length and batch size, on a random model of each backbone family
+// asked for (bert, roberta, deberta, deberta-v2: the base checkpoint's
+// configuration at the row's sizes); every row also runs the same step in
+// PyTorch (bench/torch_ref.py, Debian's python3-torch, the same family, shapes
+// and threads) and prints ours/PyTorch.
 //
-//	go run ./cmd/apt-bench                       # everything (BERT-base rows take minutes on 2 cores)
+//	go run ./cmd/apt-bench                       # everything (base rows take minutes on 2 cores)
 //	go run ./cmd/apt-bench -sizes small -groups train,infer
+//	go run ./cmd/apt-bench -sizes small -groups infer -families roberta,deberta-v2
 //	go run ./cmd/apt-bench -backend xla:cuda     # where a CUDA PJRT plugin is installed
 package main
 
@@ -24,12 +27,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aptbench/apt/aptlib/backbone"
 	"github.com/aptbench/apt/bench"
 )
 
 func main() {
 	sizes := flag.String("sizes", "small,base", "model sizes: small (L4 d256 B16xT128), base (L12 d768 B8xT128)")
 	groups := flag.String("groups", "", "row groups (train, infer, prefix, seq, batch); empty = all")
+	families := flag.String("families", "bert", "backbone families (model_type): "+strings.Join(backbone.ModelTypes(), ", "))
 	steps := flag.Int("steps", 3, "timed steps per row (after one untimed first step)")
 	backendFlag := flag.String("backend", "", "go, simplego, xla:cpu, xla:cuda (default: automatic, see the README's Backends section)")
 	python := flag.String("python", "/usr/bin/python3", "Python with torch for the reference rows (\"\" skips them)")
@@ -61,7 +66,16 @@ func main() {
 			gs[strings.TrimSpace(g)] = true
 		}
 	}
-	rows := bench.Plan(strings.Split(*sizes, ","), gs, *steps)
+	var fams []string
+	for _, f := range strings.Split(*families, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			fams = append(fams, f)
+		}
+	}
+	rows, err := bench.Plan(fams, strings.Split(*sizes, ","), gs, *steps)
+	if err != nil {
+		fail(err)
+	}
 	threads := runtime.GOMAXPROCS(0)
 	self, err := os.Executable()
 	if err != nil {
@@ -81,12 +95,17 @@ func main() {
 		ours := runJSON(exec.Command(self, "-row", string(spec), "-backend", *backendFlag))
 		var torch bench.Result
 		if *python != "" && script != "" {
-			torch = runJSON(exec.Command(*python, script, "--mode", r.Mode, "--method", r.Method,
-				fmt.Sprint("--layers=", r.Layers), fmt.Sprint("--hidden=", r.Hidden), fmt.Sprint("--heads=", r.Heads),
-				fmt.Sprint("--intermediate=", r.Inter), fmt.Sprint("--batch=", r.Batch), fmt.Sprint("--seq=", r.Seq),
-				fmt.Sprint("--prefix=", r.Prefix), fmt.Sprint("--threads=", threads), fmt.Sprint("--steps=", r.Steps)))
+			args, err := bench.TorchArgs(r, threads)
+			if err != nil {
+				torch.Err = err.Error()
+			} else {
+				torch = runJSON(exec.Command(*python, append([]string{script}, args...)...))
+			}
 		} else {
 			torch.Err = "skipped"
+		}
+		if torch.Err != "" && torch.Err != "skipped" {
+			fmt.Fprintf(os.Stderr, "PyTorch reference of %s: %s\n", r.Describe(), torch.Err)
 		}
 		ratio, tex, tmem := "n/a", "n/a", "n/a"
 		if torch.Err == "" && torch.ExamplesPerS > 0 {

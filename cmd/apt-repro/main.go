@@ -1,6 +1,8 @@
 // Command apt-repro runs the paper's comparison (FT, PT-2, PT-2*, PT-2+, APT and
 // its ablations) over SuperGLUE and NER tasks with several seeds and writes a
-// markdown results table (mean ± std, protocol, backbone, this command).
+// markdown results table (mean ± std, protocol, backbone and its family, this
+// command). -model is a model directory or Hub id of any registered family
+// (bert, roberta, deberta, deberta-v2: config.json's model_type picks it), or demo.
 //
 //	go run ./cmd/apt-repro -model bert-base-uncased -data ~/superglue-and-ner \
 //	    -tasks cb,copa,rte,conll04 -seeds 1,2,3 -set epochs=20,lr=5e-3,prefix_len=16 -out results.md
