@@ -24,7 +24,10 @@ content scores only: a zero block in front of the relative bias) and APT's gates
 workbench's default). A sequence-classification head reads the family's pooler
 (BertPooler / RobertaPooler: tanh; DeBERTa's ContextPooler: pooler_hidden_act);
 with --created-pooler (base checkpoints saved without one) the pooler trains with
-the head, as the workbench's created pooler does. One training step = forward,
+the head, as the workbench's created pooler does. Training runs with dropout where
+transformers and P-Tuning v2 apply it (embeddings, attention probabilities, the two
+residual branches, the prefix slots, the pooled output), at the rates the Go row uses.
+One training step = forward,
 cross-entropy, backward, clip_grad_norm_, AdamW (weight decay on matrices only).
 Random weights; fixed-length random batches. Prints one JSON line.
 
@@ -94,10 +97,12 @@ class FeedForward(nn.Module):
         self.dense, self.ln1 = nn.Linear(d, d), nn.LayerNorm(d, eps=eps)
         self.inter, self.out, self.ln2 = nn.Linear(d, f), nn.Linear(f, d), nn.LayerNorm(d, eps=eps)
         self.act = activation(c["hidden_act"])
+        self.drop = c.get("hidden_dropout_prob", 0.1)
 
     def forward(self, attn, x):
-        x = self.ln1(self.dense(attn) + x)
-        return self.ln2(self.out(self.act(self.inter(x))) + x)
+        # BertSelfOutput, BertOutput (DeBERTa's likewise): dropout before the residual.
+        x = self.ln1(F.dropout(self.dense(attn), self.drop, self.training) + x)
+        return self.ln2(F.dropout(self.out(self.act(self.inter(x))), self.drop, self.training) + x)
 
     def canonical(self, p):
         return {p + "attention.output.dense.weight": self.dense.weight, p + "attention.output.dense.bias": self.dense.bias,
@@ -112,7 +117,7 @@ def xsoftmax(scores, allowed):
     return scores.masked_fill(~allowed, MIN).softmax(-1).masked_fill(~allowed, 0.0)
 
 
-def disentangled_output(ff, scores, bias, allowed, values, x):
+def disentangled_output(ff, scores, bias, allowed, values, x, attn_drop, training):
     """The end of a DeBERTa layer: content scores [B, n, T, p+T] plus the relative
     bias [B, n, T, T] (None without relative attention) behind a zero block, since
     P-Tuning v2 gives the prefix columns content scores only; XSoftmax, the values,
@@ -122,7 +127,8 @@ def disentangled_output(ff, scores, bias, allowed, values, x):
         if keys > T:
             bias = torch.cat([torch.zeros(B, n, T, keys - T), bias], -1)
         scores = scores + bias
-    return ff(merge_heads(xsoftmax(scores, allowed) @ values), x)
+    probs = F.dropout(xsoftmax(scores, allowed), attn_drop, training)  # XDropout
+    return ff(merge_heads(probs @ values), x)
 
 
 # ---- BERT and RoBERTa ----
@@ -133,6 +139,7 @@ class BertLayer(nn.Module):
         self.n, self.hd = c["num_attention_heads"], d // c["num_attention_heads"]
         self.q, self.k, self.v = (nn.Linear(d, d) for _ in range(3))
         self.ff = FeedForward(c)
+        self.attn_drop = c.get("attention_probs_dropout_prob", 0.1)
 
     def forward(self, x, bias, pk=None, pv=None):
         q, k, v = (split_heads(f(x), self.n) for f in (self.q, self.k, self.v))
@@ -140,7 +147,8 @@ class BertLayer(nn.Module):
             k = torch.cat([split_heads(pk, self.n), k], 2)
             v = torch.cat([split_heads(pv, self.n), v], 2)
         s = q @ k.transpose(-1, -2) / math.sqrt(self.hd) + bias
-        return self.ff(merge_heads(s.softmax(-1) @ v), x)
+        probs = F.dropout(s.softmax(-1), self.attn_drop, self.training)
+        return self.ff(merge_heads(probs @ v), x)
 
     def canonical(self, p):
         out = self.ff.canonical(p)
@@ -161,6 +169,7 @@ class Bert(nn.Module):
         self.ln = nn.LayerNorm(d, eps=c["layer_norm_eps"])
         self.layers = nn.ModuleList(BertLayer(c) for _ in range(c["num_hidden_layers"]))
         self.pooler = nn.Linear(d, d)
+        self.drop = c.get("hidden_dropout_prob", 0.1)
 
     def positions(self, ids):
         if self.roberta:  # create_position_ids_from_input_ids
@@ -170,6 +179,7 @@ class Bert(nn.Module):
 
     def forward(self, ids, mask, p, prefix):
         x = self.ln(self.we(ids) + self.pe(self.positions(ids)) + self.te(torch.zeros_like(ids)))
+        x = F.dropout(x, self.drop, self.training)
         m = mask.float()
         keymask = torch.cat([torch.ones(ids.shape[0], p), m], 1) if p else m
         bias = ((1 - keymask) * MIN)[:, None, None, :]
@@ -204,6 +214,7 @@ class DebertaEmbeddings(nn.Module):
         self.pe = nn.Embedding(c["max_position_embeddings"], d) if c.get("position_biased_input", True) else None
         self.te = nn.Embedding(c["type_vocab_size"], d) if c.get("type_vocab_size", 0) > 0 else None
         self.ln = nn.LayerNorm(d, eps=c["layer_norm_eps"])
+        self.drop = c.get("hidden_dropout_prob", 0.1)
 
     def forward(self, ids, mask):
         e = self.we(ids)
@@ -211,7 +222,7 @@ class DebertaEmbeddings(nn.Module):
             e = e + self.pe(torch.arange(ids.shape[1]))[None]
         if self.te is not None:
             e = e + self.te(torch.zeros_like(ids))
-        return self.ln(e) * mask[:, :, None].to(e.dtype)
+        return F.dropout(self.ln(e) * mask[:, :, None].to(e.dtype), self.drop, self.training)
 
     def canonical(self):
         out = {"embeddings.word_embeddings.weight": self.we.weight,
@@ -240,6 +251,7 @@ class DebertaV2Layer(nn.Module):
                 self.pos_query_proj = nn.Linear(d, d)
         self.scale = math.sqrt(self.hd * (1 + ("c2p" in self.types) + ("p2c" in self.types)))
         self.ff = FeedForward(c)
+        self.attn_drop = c.get("attention_probs_dropout_prob", 0.1)
 
     def forward(self, x, allowed, rel, c2p_idx, p2c_idx, pk=None, pv=None):
         B, T, _ = x.shape
@@ -258,7 +270,7 @@ class DebertaV2Layer(nn.Module):
                 qr = split_heads((self.query_proj if self.share else self.pos_query_proj)(rel), self.n)
                 bias = bias + torch.gather(k @ qr.transpose(-1, -2), -1, p2c_idx.expand(B, self.n, T, T)).transpose(-1, -2)
             bias = bias / self.scale
-        return disentangled_output(self.ff, s, bias, allowed, values, x)
+        return disentangled_output(self.ff, s, bias, allowed, values, x, self.attn_drop, self.training)
 
     def canonical(self, p):
         out = self.ff.canonical(p)
@@ -370,6 +382,7 @@ class DebertaLayer(nn.Module):
                 self.pos_q_proj = nn.Linear(d, d)
         self.scale = math.sqrt(self.hd * (1 + len(self.types)))
         self.ff = FeedForward(c)
+        self.attn_drop = c.get("attention_probs_dropout_prob", 0.1)
 
     def forward(self, x, allowed, rel, rpos, pk=None, pv=None):
         B, T, _ = x.shape
@@ -393,7 +406,7 @@ class DebertaLayer(nn.Module):
                 qr = split_heads(self.pos_q_proj(r), self.n) / self.scale
                 idx = torch.clamp(-rpos + span, 0, 2 * span - 1).expand(B, self.n, T, T)
                 bias = bias + torch.gather(k @ qr.transpose(-1, -2), -1, idx).transpose(-1, -2)
-        return disentangled_output(self.ff, s, bias, allowed, values, x)
+        return disentangled_output(self.ff, s, bias, allowed, values, x, self.attn_drop, self.training)
 
     def canonical(self, p):
         out = self.ff.canonical(p)
@@ -418,6 +431,12 @@ class Deberta(DebertaEncoder):
         rel = self.rel_embeddings.weight if self.relative else None
         return rel, (torch.arange(T)[:, None] - torch.arange(T)[None, :])[None, None]
 
+
+# The dropout of a training step besides the backbone's own (hidden_dropout_prob,
+# attention_probs_dropout_prob from the config, where transformers applies them):
+# on the prefix slots (P-Tuning v2's; the workbench's prefix_dropout default) and
+# on the pooled output before the head (apt-bench's head dropout).
+PREFIX_DROPOUT, HEAD_DROPOUT = 0.1, 0.1
 
 ENCODERS = {"bert": Bert, "roberta": Bert, "deberta": Deberta, "deberta-v2": DebertaV2}
 
@@ -454,10 +473,12 @@ class Model(nn.Module):
             h = (x * m[..., None]).sum(1) / m.sum(1, keepdim=True)
             g = (torch.sigmoid(h @ self.gw[i] + self.gb[i]) * self.lam[i])[..., None]
             pk, pv = g * pk, g * pv
-        return pk, pv
+        # P-Tuning v2's dropout on the prefix (the workbench's prefix_dropout).
+        return F.dropout(pk, PREFIX_DROPOUT, self.training), F.dropout(pv, PREFIX_DROPOUT, self.training)
 
     def forward(self, ids, mask):
-        return self.head(self.enc.pool(self.enc(ids, mask, self.p, self.prefixes)))
+        pooled = self.enc.pool(self.enc(ids, mask, self.p, self.prefixes))
+        return self.head(F.dropout(pooled, HEAD_DROPOUT, self.training))
 
 
 def blas_probe():

@@ -153,7 +153,7 @@ def run(Model):
     g = torch.Generator().manual_seed(7)
     worst = 0.0
     for name, c, method in CASES:
-        model = Model(c, method, PREFIX, created_pooler=False)
+        model = Model(c, method, PREFIX, created_pooler=False).eval()
         randomize(model, g)
         ids, mask = inputs(c, g)
         prefixes = {}
@@ -191,7 +191,7 @@ def compare(Model, folder):
     with open(os.path.join(folder, "inputs.json")) as fp:
         inp = json.load(fp)
     W = references()["bert"].read_safetensors(os.path.join(folder, "model.safetensors"))
-    model = Model(c, "pt2", len(inp["prefix_keys"][0][0]), created_pooler=False)
+    model = Model(c, "pt2", len(inp["prefix_keys"][0][0]), created_pooler=False).eval()
     params = model.enc.canonical()
     missing, unused = sorted(set(params) - set(W)), sorted(set(W) - set(params))
     if missing or unused:
