@@ -42,8 +42,9 @@
 // golang.org/x/sys/cpu, the first available being the default:
 //
 //	avx512-12x32  AVX-512F: 12 rows × 32 columns, 24 zmm accumulators, per k 2 vector
-//	              loads of B and 24 FMAs with an embedded broadcast of A (VFMADD231PS.BCST
-//	              mem: no separate VBROADCASTSS), the B panel prefetched 1 KiB ahead;
+//	              loads of B, 12 VBROADCASTSS of A and 24 FMAs (embedded broadcasts,
+//	              VFMADD231PS.BCST mem, were used until 2026-12-02: see gen/asm.go), the
+//	              B panel prefetched 1 KiB ahead;
 //	              kc 512, mc 240, nc 512, A panel outer (24 KiB A panel in the 48 KiB L1d,
 //	              1 MiB B block in the 2 MiB L2)
 //	avx2-6x16     AVX2+FMA: 6 × 16, 12 ymm accumulators; kc 256, mc 120, nc 4096, B panel

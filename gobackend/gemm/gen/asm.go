@@ -465,16 +465,20 @@ func main() {
 	p("//go:build amd64")
 	p("")
 	p("#include \"textflag.h\"")
-	// AVX-512: the A values come as embedded broadcasts of the FMAs (one load uop fused
-	// into each FMA instead of a VBROADCASTSS per row) and the B panel, which streams
-	// from L2 under the A panel, is prefetched two unrolled steps ahead: about 2% on the
-	// benchmark shapes (TestTune-style alternating runs timed by thread CPU time).
-	kernelOpt(avx512, 12, 2, 32, opts{bcst: true, prefB: 1024, unroll: 4})
-	kernelOpt(avx512, 12, 1, 32, opts{bcst: true, prefB: 1024, unroll: 4})
+	// AVX-512: one VBROADCASTSS of A per row and k (12 loads), two vector loads of B, 24
+	// FMAs; the B panel, which streams from L2 under the A panel, is prefetched two
+	// unrolled steps ahead. Embedded broadcasts (VFMADD231PS.BCST mem: 24 loads fused
+	// into the FMAs) were 1-2% faster on the processor of 2026-12-01 (family 6 model
+	// 207) but 5-10% slower on every benchmark shape on that of 2026-12-02 (model 167,
+	// where the micro-kernel alone went from 175 to 184-190 GFLOP/s without them): 26
+	// loads per 24 FMAs are more than two load ports sustain there. The arithmetic is
+	// the same either way (bit-identical results).
+	kernelOpt(avx512, 12, 2, 32, opts{prefB: 1024, unroll: 4})
+	kernelOpt(avx512, 12, 1, 32, opts{prefB: 1024, unroll: 4})
 	// The last 4 or 8 rows of a 12-row A panel (M mod 12), full width: no FMAs on the
 	// zero padding and no scratch tile.
-	kernelOpt(avx512, 4, 2, 32, opts{bcst: true, prefB: 1024, unroll: 4, amr: 12})
-	kernelOpt(avx512, 8, 2, 32, opts{bcst: true, prefB: 1024, unroll: 4, amr: 12})
+	kernelOpt(avx512, 4, 2, 32, opts{prefB: 1024, unroll: 4, amr: 12})
+	kernelOpt(avx512, 8, 2, 32, opts{prefB: 1024, unroll: 4, amr: 12})
 	if os.Getenv("GEMM_TUNE") != "" {
 		tuneVariants()
 	}
