@@ -104,7 +104,7 @@
 // chunk, so intermediates stay in the L1/L2 cache and only the group's
 // exports (values read outside it or graph outputs) are written to buffers;
 // outputs of at least fuseParallelMin elements are split into
-// gemm.Threads() contiguous ranges of chunks, one goroutine each. Each
+// gemm.Threads() contiguous ranges of chunks (gemm.Parallel: one part each). Each
 // instruction is a tight loop over the chunk; Add, Sub, Mul and Div (vector
 // or scalar operands) use AVX2 (fuse_amd64.s) when the CPU has it, as do
 // Where, the comparisons (VCMPPS with the predicate of Go's operator, so
@@ -200,9 +200,13 @@
 // nesting: no deadlock). This backend has no such path: its segments always
 // run with ops_sequential (New adds it; "ops_parallel" is refused), and its
 // products run in the calling goroutine, with whatever parallelism gemm
-// uses inside, not on simplego's worker pool. Fused groups and reductions
-// likewise start their own goroutines and wait for them (sync.WaitGroup),
-// holding no slot of any pool, and nothing they run waits for anything else.
+// uses inside, not on simplego's worker pool. Fused groups, reductions,
+// transposes and the RNG split their work into parts with gemm.Parallel, on
+// the same helper goroutines as the products (one pool, found awake between
+// steps: gemm's spinWait; spawning goroutines per step and waking sleeping
+// threads cost the perf-configuration step about 10%); the caller runs parts
+// too, so a part that no helper takes is still run, and no part waits for
+// anything else: no nesting, no slot held while waiting.
 //
 // # Names
 //

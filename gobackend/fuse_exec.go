@@ -285,16 +285,9 @@ func (e *Executable) runFuse(k int, s *fuseStep, st *execState) error {
 	if workers <= 1 {
 		s.runChunks(0, nchunks, flats, outF, outB)
 	} else {
-		var wg sync.WaitGroup
-		for w := 1; w < workers; w++ {
-			wg.Add(1)
-			go func(w int) {
-				defer wg.Done()
-				s.runChunks(w*nchunks/workers, (w+1)*nchunks/workers, flats, outF, outB)
-			}(w)
-		}
-		s.runChunks(0, nchunks/workers, flats, outF, outB)
-		wg.Wait()
+		gemm.Parallel(workers, func(w int) {
+			s.runChunks(w*nchunks/workers, (w+1)*nchunks/workers, flats, outF, outB)
+		})
 	}
 	fuseRuns.Add(1)
 	return nil

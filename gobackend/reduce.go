@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 	"sync/atomic"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -98,16 +97,7 @@ func (e *Executable) runReduce(s *redStep, st *execState) error {
 	if workers <= 1 {
 		s.run(x, o, 0, n)
 	} else {
-		var wg sync.WaitGroup
-		for w := 1; w < workers; w++ {
-			wg.Add(1)
-			go func(w int) {
-				defer wg.Done()
-				s.run(x, o, w*n/workers, (w+1)*n/workers)
-			}(w)
-		}
-		s.run(x, o, 0, n/workers)
-		wg.Wait()
+		gemm.Parallel(workers, func(w int) { s.run(x, o, w*n/workers, (w+1)*n/workers) })
 	}
 	st.bufs[s.out], st.owned[s.out] = out, true
 	redRuns.Add(1)

@@ -6,7 +6,6 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"reflect"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -66,25 +65,16 @@ func (e *Executable) runRNG(k int, s *rngStep, st *execState) error {
 	// w*words/workers draws (pcgAdvance), so every word is the one the single
 	// stream draws there; the last part leaves rng where the stream ends.
 	workers := min(gemm.Threads(), max(1, len(bytes)/(4*fuseParallelMin)))
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
-		lo, hi := w*words/workers, (w+1)*words/workers
-		p := rand.NewPCG(pcgAdvance(state[0], state[1], uint64(lo)))
-		if w == workers-1 {
-			rng = p
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fillPCG(bytes[8*lo:8*hi], p)
-		}()
-	}
-	if workers > 1 {
-		fillPCG(bytes[:8*(words/workers)], rand.NewPCG(state[0], state[1]))
-	} else {
+	if workers <= 1 {
 		fillPCG(bytes[:8*words], rng)
+	} else {
+		parts := make([]*rand.PCG, workers)
+		for w := range parts {
+			parts[w] = rand.NewPCG(pcgAdvance(state[0], state[1], uint64(w*words/workers)))
+		}
+		rng = parts[workers-1] // where the stream ends, once filled
+		gemm.Parallel(workers, func(w int) { fillPCG(bytes[8*(w*words/workers):8*((w+1)*words/workers)], parts[w]) })
 	}
-	wg.Wait()
 	i := 8 * words
 	if i < len(bytes) {
 		bits := rng.Uint64()

@@ -3,7 +3,6 @@ package gobackend
 import (
 	"fmt"
 	"reflect"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -191,16 +190,7 @@ func runTransposeT[T uint8 | uint16 | uint32 | uint64](s *trStep, o, x []T) {
 		transposeTasks(s, o, x, 0, tasks)
 		return
 	}
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			transposeTasks(s, o, x, w*tasks/workers, (w+1)*tasks/workers)
-		}(w)
-	}
-	transposeTasks(s, o, x, 0, tasks/workers)
-	wg.Wait()
+	gemm.Parallel(workers, func(w int) { transposeTasks(s, o, x, w*tasks/workers, (w+1)*tasks/workers) })
 }
 
 // transposeTasks runs tasks [t0, t1). A task index is decoded as an odometer

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 )
 
@@ -54,6 +55,7 @@ func grow(s []float32, n int) []float32 {
 type job struct {
 	p              Batch
 	k              *kernel
+	fn             func(part int) // instead of a product: Parallel's parts
 	mChunk, nChunk int
 	tm, tn, total  int
 	next           atomic.Int64
@@ -145,6 +147,15 @@ func (j *job) split(nt int) {
 }
 
 func (j *job) run() {
+	if j.fn != nil {
+		for {
+			t := int(j.next.Add(1)) - 1
+			if t >= j.total {
+				return
+			}
+			j.fn(t)
+		}
+	}
 	ws := wsPool.Get().(*workspace)
 	for {
 		t := int(j.next.Add(1)) - 1
@@ -166,18 +177,75 @@ var (
 	workCh  = make(chan *job, 64)
 )
 
+// Parallel runs fn(0), ..., fn(parts-1) on up to Threads() goroutines (the
+// caller and the helpers that run products, which are found awake between the
+// steps of a graph: see spinWait) and returns when all have returned. Each
+// part runs exactly once, on any goroutine: the backend's element-wise,
+// reduction and copy steps give each part a fixed range of their output, so
+// their results do not depend on which goroutine runs it.
+func Parallel(parts int, fn func(part int)) {
+	nt := min(Threads(), parts)
+	if nt <= 1 {
+		for t := range parts {
+			fn(t)
+		}
+		return
+	}
+	j := jobPool.Get().(*job)
+	j.fn, j.total = fn, parts
+	j.next.Store(0)
+	startWorkers(nt - 1)
+	j.wg.Add(nt - 1)
+	for i := 0; i < nt-1; i++ {
+		workCh <- j
+	}
+	j.run()
+	j.wg.Wait()
+	j.fn = nil
+	jobPool.Put(j)
+}
+
+// spinWait is how long a helper goroutine keeps polling for the next job after
+// one before it blocks on workCh. A blocked helper's thread sleeps, and waking
+// it (a futex wake, on a virtual machine an idle vCPU woken by the hypervisor)
+// took up to a few hundred microseconds here: long enough for the caller to
+// run a 1 ms product's both halves alone. A training step issues its products
+// well within this window of each other, so the helper is found awake;
+// OpenBLAS's threads spin about 0.1 s after a call for the same reason.
+const spinWait = 500 * time.Microsecond
+
 // startWorkers makes sure at least n helper goroutines wait on workCh.
 func startWorkers(n int) {
 	workMu.Lock()
 	for ; workers < n; workers++ {
 		go func() {
 			for j := range workCh {
-				j.run()
-				j.wg.Done()
+				for j != nil {
+					j.run()
+					j.wg.Done()
+					j = pollJob()
+				}
 			}
 		}()
 	}
 	workMu.Unlock()
+}
+
+// pollJob polls workCh for up to spinWait, yielding the processor between
+// polls, and returns the job received or nil.
+func pollJob() *job {
+	deadline := time.Now().Add(spinWait)
+	for i := 0; ; i++ {
+		select {
+		case j := <-workCh:
+			return j
+		default:
+		}
+		if i%64 == 63 && time.Now().After(deadline) {
+			return nil
+		}
+		runtime.Gosched()
+	}
 }
 
 func zeroOut(p *Batch) {
