@@ -39,7 +39,7 @@ func main() {
 	python := flag.String("python", "/usr/bin/python3", "python with torch")
 	coretype := flag.String("coretype", "", "also time torch with OPENBLAS_CORETYPE set to this (e.g. SkylakeX: OpenBLAS 0.3.21 does not recognise every recent processor and falls back to Prescott)")
 	filter := flag.String("shapes", "", "only shapes whose name contains this")
-	settle := flag.Duration("settle", 300*time.Millisecond, "pause after each torch measurement, while OpenBLAS's threads stop spinning")
+	settle := flag.Duration("settle", time.Second, "pause after each torch measurement, while torch's threads stop spinning")
 	cpuTime := flag.Bool("cputime", false, "time one-thread runs by the thread's CPU time instead of the wall clock (for tuning on a shared machine; no torch)")
 	flag.Parse()
 	if err := gemm.SetKernel(*kernel); err != nil {
@@ -113,9 +113,11 @@ func main() {
 							fmt.Fprintln(os.Stderr, "torch:", err)
 							os.Exit(1)
 						}
-						// OpenBLAS's threads spin after a call (OPENBLAS_THREAD_TIMEOUT:
-						// 2^28 cycles by default, about 0.1 s): timed at once, our second
-						// thread would share its core with them.
+						// torch's threads spin after a call (OpenBLAS's for
+						// OPENBLAS_THREAD_TIMEOUT, 2^28 cycles by default; the OpenMP
+						// pool's too): timed at once, our second thread shared its core
+						// with them (two-thread figures down to 0.54 of torch's with no
+						// pause, 0.81 with 0.3 s, none below 1.05 with 1 s).
 						time.Sleep(*settle)
 					}
 					best[c][i][t] = max(best[c][i][t], g)
