@@ -139,10 +139,13 @@
 // Reductions (reduce.go): a float32 ReduceSum/Max/Min over consecutive axes
 // walks the operand as [outer, red, inner]; each output element is
 // accumulated from 0 (-Inf, +Inf) in the operand's order, one float32
-// operation at a time, exactly like simplego's loop: bit-identical. Rows
-// (last-axis reductions: softmax, LayerNorm) are done four at a time (four
-// independent sums, not a reordering); leading-axis reductions (bias
-// gradients) add whole rows in order. The outputs are split over
+// operation at a time, exactly like simplego's loop: bit-identical. Row sums
+// (last-axis reductions: softmax, LayerNorm) are done eight rows at a time
+// with AVX2 (rowsum_amd64.s: each 8×8 block transposed in registers so that
+// lane r adds row r's elements in order; the row's last n mod 8 after), row
+// maxima and minima four at a time in Go (Go's max and min order NaN and
+// signed zeros differently from VMAXPS / VMINPS); leading-axis reductions
+// (bias gradients) add whole rows in order, eight lanes at a time with AVX2. The outputs are split over
 // gemm.Threads() goroutines, each output computed by one: the result does not
 // depend on the thread count. No summation order is changed anywhere.
 //

@@ -26,3 +26,6 @@ func expLoop(o, a []float32) {
 func simdSelect(o []float32, m, a, b fslot) int             { return 0 }
 func simdCompare(op fop, o, a, b []float32, sa, sb int) int { return 0 }
 func simdConvert(r []float32, f any) int                    { return 0 }
+
+// rowSums8: no vector loop on this architecture.
+func rowSums8(o, x []float32, stride, n int) bool { return false }
