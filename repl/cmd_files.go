@@ -64,6 +64,9 @@ func cmdLoadAdapter(_ context.Context, s *Shell, args []string) error {
 	desc := m
 	if method.Kind(m).HasPrefix() {
 		desc += ", prefix_len " + mustGet(s.w, method.ParamPrefixLen) + ", gate_pooling " + mustGet(s.w, method.ParamGatePooling)
+		if off := mustGet(s.w, method.ParamPositionOffset); off == method.OffsetPrefix {
+			desc += ", position_offset " + off
+		}
 	}
 	desc += ", max_len " + mustGet(s.w, trainer.ParamMaxLen)
 	s.printf("loaded adapter %s: %s; labels %s\n", path, desc, strings.Join(s.w.Task.Labels, " "))

@@ -27,6 +27,21 @@ func TestShellPositionOffset(t *testing.T) {
 	}
 }
 
+// TestShellPositionOffsetAdapter: a session trained with the shift saves an
+// adapter that brings it back: `load adapter` in a session set to 0 says and
+// sets position_offset prefix.
+func TestShellPositionOffsetAdapter(t *testing.T) {
+	s, out, _ := newShell(t)
+	path := t.TempDir() + "/shifted.safetensors"
+	run(t, s, out, "load model demo", "load task demo", "set position_offset=prefix max_len=64", "train 1 steps",
+		"save adapter "+path, "set position_offset=0")
+	got := run(t, s, out, "load adapter "+path)
+	mustContain(t, "load adapter", got, "position_offset prefix")
+	if line := lineWith(run(t, s, out, "show config"), "position_offset"); !strings.Contains(line, "prefix") {
+		t.Errorf("after load adapter, show config lists %q, want position_offset prefix", line)
+	}
+}
+
 func lineWith(text, word string) string {
 	for _, l := range strings.Split(text, "\n") {
 		if strings.Contains(l, word) {
