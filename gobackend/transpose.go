@@ -61,17 +61,7 @@ func (b *Builder) planTranspose(c *call) (*trStep, bool) {
 		if p < 0 || p >= x.Rank() {
 			return nil, false
 		}
-		d, st := x.Dimensions[p], xs[p]
-		if d == 1 {
-			continue
-		}
-		if n := len(s.dims); n > 0 && s.strides[n-1] == st*d {
-			s.dims[n-1] *= d
-			s.strides[n-1] = st
-			continue
-		}
-		s.dims = append(s.dims, d)
-		s.strides = append(s.strides, st)
+		s.addAxis(x.Dimensions[p], xs[p])
 	}
 	if len(s.dims) <= 1 {
 		return nil, false // only axes of size 1 move: the data is unchanged
@@ -89,6 +79,22 @@ func (b *Builder) planTranspose(c *call) (*trStep, bool) {
 		}
 	}
 	return s, true
+}
+
+// addAxis appends the next output axis (d elements, input stride st),
+// merged into the previous one when the input walks both with one stride;
+// axes of size 1 are dropped.
+func (s *trStep) addAxis(d, st int) {
+	if d == 1 {
+		return
+	}
+	if n := len(s.dims); n > 0 && s.strides[n-1] == st*d {
+		s.dims[n-1] *= d
+		s.strides[n-1] = st
+		return
+	}
+	s.dims = append(s.dims, d)
+	s.strides = append(s.strides, st)
 }
 
 // planSlice returns a Slice of at least minFuse output elements with unit
@@ -118,17 +124,7 @@ func (b *Builder) planSlice(c *call) (*trStep, bool) {
 			return nil, false
 		}
 		s.base += starts[k] * xs[k]
-		st := xs[k] * step
-		if d == 1 {
-			continue
-		}
-		if n := len(s.dims); n > 0 && s.strides[n-1] == st*d {
-			s.dims[n-1] *= d
-			s.strides[n-1] = st
-			continue
-		}
-		s.dims = append(s.dims, d)
-		s.strides = append(s.strides, st)
+		s.addAxis(d, xs[k]*step)
 	}
 	if len(s.dims) == 0 {
 		s.dims, s.strides = []int{1}, []int{1}

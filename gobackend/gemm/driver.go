@@ -103,6 +103,14 @@ func MulBatch(p Batch) {
 	if nt > j.total {
 		nt = j.total
 	}
+	j.runOn(nt)
+	j.p = Batch{}
+	jobPool.Put(j)
+}
+
+// runOn runs the job's tasks on the caller and nt-1 helpers and returns when
+// every task is done.
+func (j *job) runOn(nt int) {
 	j.next.Store(0)
 	if nt > 1 {
 		startWorkers(nt - 1)
@@ -113,8 +121,6 @@ func MulBatch(p Batch) {
 	}
 	j.run()
 	j.wg.Wait()
-	j.p = Batch{}
-	jobPool.Put(j)
 }
 
 func roundUp(x, m int) int { return (x + m - 1) / m * m }
@@ -193,14 +199,7 @@ func Parallel(parts int, fn func(part int)) {
 	}
 	j := jobPool.Get().(*job)
 	j.fn, j.total = fn, parts
-	j.next.Store(0)
-	startWorkers(nt - 1)
-	j.wg.Add(nt - 1)
-	for i := 0; i < nt-1; i++ {
-		workCh <- j
-	}
-	j.run()
-	j.wg.Wait()
+	j.runOn(nt)
 	j.fn = nil
 	jobPool.Put(j)
 }
