@@ -67,25 +67,18 @@ func erfLoop(o, a []float32) {
 		for n+4 <= len(o) {
 			m := min(len(o)-n, fuseChunk) &^ 3
 			erfAVX2(&o[n], &a[n], m, &bad[0], &erfTable)
-			for g, b := range bad[:m/4] {
-				if b == 0 {
-					continue
-				}
-				for l := range 4 {
-					if b&(1<<l) != 0 {
-						i := n + 4*g + l
-						x := float64(o[i]) // o[i] holds a[i]
-						if ax := math.Abs(x); hasExpAVX2 && ax >= 1.25 && ax < 6 {
-							if tail == nil {
-								tail = erfTails.Get().(*erfTail)
-							}
-							tail.add(i, x)
-						} else {
-							o[i] = float32(math.Erf(x))
-						}
+			forBadLanes(bad[:m/4], 4, func(l int) {
+				i := n + l
+				x := float64(o[i]) // o[i] holds a[i]
+				if ax := math.Abs(x); hasExpAVX2 && ax >= 1.25 && ax < 6 {
+					if tail == nil {
+						tail = erfTails.Get().(*erfTail)
 					}
+					tail.add(i, x)
+				} else {
+					o[i] = float32(math.Erf(x))
 				}
-			}
+			})
 			if tail != nil {
 				tail.flush(o)
 			}

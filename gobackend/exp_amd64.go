@@ -2,6 +2,7 @@ package gobackend
 
 import (
 	"math"
+	"math/bits"
 
 	"golang.org/x/sys/cpu"
 )
@@ -60,51 +61,41 @@ var hasExpAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 //go:noescape
 func expAVX2(o, a *float32, n int, bad *uint8, c *[expConsts][4]float64)
 
-// expLoop computes o[i] = float32(math.Exp(float64(a[i]))), four at a time
-// with AVX2+FMA where math.Exp's normal path applies (bit-identical: see
-// expAVX2), math.Exp itself for the other elements. o may be a.
+// expLoop computes o[i] = float32(math.Exp(float64(a[i]))), eight at a time
+// with AVX-512 or four with AVX2+FMA where math.Exp's normal path applies
+// (bit-identical: see expAVX2), math.Exp itself for the other elements. o may
+// be a.
 func expLoop(o, a []float32) {
 	a = a[:len(o)]
 	n := 0
-	if hasExpAVX512 {
-		var bad [fuseChunk / 8]uint8
-		for n+8 <= len(o) {
-			m := min(len(o)-n, fuseChunk) &^ 7
-			expAVX512(&o[n], &a[n], m, &bad[0], &expTable512)
-			for g, b := range bad[:m/8] {
-				if b == 0 {
-					continue
-				}
-				for l := range 8 {
-					if b&(1<<l) != 0 {
-						i := n + 8*g + l
-						o[i] = float32(math.Exp(float64(o[i]))) // o[i] holds a[i]
-					}
-				}
-			}
-			n += m
-		}
-	}
 	if hasExpAVX2 {
 		var bad [fuseChunk / 4]uint8
 		for n+4 <= len(o) {
 			m := min(len(o)-n, fuseChunk) &^ 3
-			expAVX2(&o[n], &a[n], m, &bad[0], &expTable)
-			for g, b := range bad[:m/4] {
-				if b == 0 {
-					continue
-				}
-				for l := range 4 {
-					if b&(1<<l) != 0 {
-						i := n + 4*g + l
-						o[i] = float32(math.Exp(float64(o[i]))) // o[i] holds a[i]
-					}
-				}
+			lanes := 4 // per bad byte
+			if m8 := m &^ 7; hasExpAVX512 && m8 > 0 {
+				lanes, m = 8, m8
+				expAVX512(&o[n], &a[n], m, &bad[0], &expTable512)
+			} else {
+				expAVX2(&o[n], &a[n], m, &bad[0], &expTable)
 			}
+			forBadLanes(bad[:m/lanes], lanes, func(l int) {
+				o[n+l] = float32(math.Exp(float64(o[n+l]))) // o[i] holds a[i]
+			})
 			n += m
 		}
 	}
 	for i := n; i < len(o); i++ {
 		o[i] = float32(math.Exp(float64(a[i])))
+	}
+}
+
+// forBadLanes calls f(l) for every lane l whose bit a vector kernel set in
+// bad (lanes lanes per byte, lane l's bit in byte l/lanes).
+func forBadLanes(bad []uint8, lanes int, f func(l int)) {
+	for g, b := range bad {
+		for ; b != 0; b &= b - 1 {
+			f(lanes*g + bits.TrailingZeros8(b))
+		}
 	}
 }

@@ -72,28 +72,28 @@ func (e *Executable) runGather(s *gatherStep, st *execState) error {
 	if err != nil {
 		return fmt.Errorf("gobackend Execute(%q): gather output: %w", e.name, err)
 	}
-	var idx []int64
-	switch v := idxf.(type) {
-	case []int32:
-		idx = make([]int64, len(v))
-		for i, x := range v {
-			idx[i] = int64(x)
-		}
-	case []int64:
-		idx = v
-	default:
-		return fmt.Errorf("gobackend Execute(%q): gather indices of type %T", e.name, idxf)
-	}
 	// Rows as bytes: every dtype is one copy per row.
 	rowBytes := s.width * s.elem
 	src := unsafe.Slice((*byte)(reflect.ValueOf(xf).UnsafePointer()), s.rows*rowBytes)
-	dst := unsafe.Slice((*byte)(reflect.ValueOf(of).UnsafePointer()), len(idx)*rowBytes)
-	last := int64(s.rows - 1)
-	for r, i := range idx {
-		i = max(0, min(last, i))
-		copy(dst[r*rowBytes:(r+1)*rowBytes], src[int(i)*rowBytes:(int(i)+1)*rowBytes])
+	dst := unsafe.Slice((*byte)(reflect.ValueOf(of).UnsafePointer()), s.shape.Size()*s.elem)
+	switch idx := idxf.(type) {
+	case []int32:
+		copyRows(dst, src, idx, rowBytes, s.rows)
+	case []int64:
+		copyRows(dst, src, idx, rowBytes, s.rows)
+	default:
+		return fmt.Errorf("gobackend Execute(%q): gather indices of type %T", e.name, idxf)
 	}
 	st.bufs[s.out], st.owned[s.out] = out, true
 	gatherRuns.Add(1)
 	return nil
+}
+
+// copyRows writes row idx[r] of src (clamped to [0, rows-1]) as row r of dst.
+func copyRows[T int32 | int64](dst, src []byte, idx []T, rowBytes, rows int) {
+	last := T(rows - 1)
+	for r, i := range idx {
+		i = max(0, min(last, i))
+		copy(dst[r*rowBytes:(r+1)*rowBytes], src[int(i)*rowBytes:(int(i)+1)*rowBytes])
+	}
 }

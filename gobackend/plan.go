@@ -68,6 +68,13 @@ type dotPlan struct {
 	gat  *gatherStep // instead, a row Gather (lhs = operand, rhs = indices)
 }
 
+// isProduct: the plan is a product (staged as early as its inputs allow),
+// not one of the other accelerated steps (staged as late as their readers
+// allow).
+func (p dotPlan) isProduct() bool {
+	return p.bin == nil && p.fuse == nil && p.red == nil && p.rng == nil && p.tr == nil && p.gat == nil
+}
+
 // operand is a strided view of a value's row-major data.
 type operand struct {
 	v             *value
@@ -436,7 +443,7 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 			continue
 		}
 		p, acc := dots[c.id]
-		if acc && p.bin == nil && p.fuse == nil && p.red == nil && p.rng == nil && p.tr == nil && p.gat == nil {
+		if acc && p.isProduct() {
 			seg[c.id] = cstage[c.id]
 			continue
 		}
