@@ -21,9 +21,6 @@ func (w *Workbench) Spec() (*model.Spec, error) {
 	if w.spec != nil {
 		return w.spec, nil
 	}
-	if err := checkMaxLen(w.Model.Config, w.intParam(trainer.ParamMaxLen), nil); err != nil {
-		return nil, err
-	}
 	m, err := method.ConfigFromContext(w.ctx, w.Model.Config.NumLayers())
 	if err != nil {
 		return nil, err
@@ -49,8 +46,8 @@ func (w *Workbench) trainerOptions() trainer.Options {
 }
 
 // checkMaxLen checks that inputs of maxLen tokens fit c's positions
-// (backbone.Config.MaxLen) and, when m is given, that they still fit once
-// shifted by m's position offset (position_offset=prefix: layer 0's prefix
+// (backbone.Config.MaxLen) and that they still fit once shifted by m's
+// position offset (position_offset=prefix: layer 0's prefix
 // length) on a model with absolute positions: the shifted rows
 // offset..offset+max_len-1 must exist in the position table.
 func checkMaxLen(c backbone.Config, maxLen int, m *method.Config) error {
@@ -58,7 +55,7 @@ func checkMaxLen(c backbone.Config, maxLen int, m *method.Config) error {
 	if maxLen > limit {
 		return fmt.Errorf("max_len: %d exceeds %s (set max_len=%d)", maxLen, backbone.DescribeMaxLen(c), limit)
 	}
-	if m == nil || !backbone.AbsolutePositions(c) {
+	if !backbone.AbsolutePositions(c) {
 		return nil
 	}
 	off := m.Offset()
