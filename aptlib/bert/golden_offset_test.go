@@ -9,7 +9,6 @@ import (
 	"github.com/aptbench/apt/internal/goldentest"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
@@ -68,18 +67,10 @@ func runOffset(t *testing.T, gd *golden, og *offsetGolden, offset int,
 		}
 		return slots(og.Prefix.Key[layer]), slots(og.Prefix.Value[layer])
 	}}
-	exec, err := context.NewExec(testBackend(t), ctx, func(ctx *context.Context, ids, types, mask *Node) (*Node, *Node) {
-		out := forward(ctx, cfg, Inputs{IDs: ids, TypeIDs: types, Mask: mask, PositionOffset: offset}, hooks)
-		return out.Sequence, out.Pooled()
+	return execGolden(t, testBackend(t), ctx, gd, func(ctx *context.Context, in Inputs) *Output {
+		in.PositionOffset = offset
+		return forward(ctx, cfg, in, hooks)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := exec.Exec(tensors.FromValue(gd.InputIDs), tensors.FromValue(gd.TokenTypeIDs), tensors.FromValue(gd.AttentionMask))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tensors.MustCopyFlatData[float32](res[0]), tensors.MustCopyFlatData[float32](res[1])
 }
 
 // TestGoldenPositionOffset: deep prefixes of lengths (3, 5) with the real

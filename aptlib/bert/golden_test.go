@@ -57,8 +57,16 @@ func runEncoder(t *testing.T, backend backends.Backend, dir string, gd *golden, 
 	if mutate != nil {
 		mutate(cfg)
 	}
+	return execGolden(t, backend, ctx, gd, func(ctx *context.Context, in Inputs) *Output { return Forward(ctx, cfg, in, nil) })
+}
+
+// execGolden runs encoder on the golden batch (ids, token types, mask) and
+// returns the sequence output [B,T,d] and pooled output [B,d] flattened.
+func execGolden(t *testing.T, backend backends.Backend, ctx *context.Context, gd *golden,
+	encoder func(ctx *context.Context, in Inputs) *Output) (seq, pooled []float32) {
+	t.Helper()
 	exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, ids, types, mask *Node) (*Node, *Node) {
-		out := Forward(ctx, cfg, Inputs{IDs: ids, TypeIDs: types, Mask: mask}, nil)
+		out := encoder(ctx, Inputs{IDs: ids, TypeIDs: types, Mask: mask})
 		return out.Sequence, out.Pooled()
 	})
 	if err != nil {
